@@ -1,0 +1,62 @@
+import { readdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+
+/** Every path and environment variable the gateway reads, in one place. */
+export interface GatewayConfig {
+  /** State directory (sessions, jobs, logs). `LLM_GATEWAY_HOME`, default `~/.llm-cli-gateway`. */
+  home: string;
+  debug: boolean;
+  /** Wall-clock limit per CLI run. None unless `LLM_GATEWAY_TIMEOUT_MS` is set (the seed has no default). */
+  timeoutMs: number | undefined;
+  /** Cap on one run's stdout plus stderr. `LLM_GATEWAY_MAX_OUTPUT_BYTES`, default 50 MB. */
+  maxOutputBytes: number;
+  /** Time between SIGTERM and SIGKILL when a run is stopped. */
+  killGraceMs: number;
+  /** Environment handed to every CLI: the gateway's own, with PATH extended. */
+  childEnv: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const home = env.HOME || homedir();
+  return {
+    home: env.LLM_GATEWAY_HOME || join(home, ".llm-cli-gateway"),
+    debug: Boolean(env.DEBUG),
+    timeoutMs: positiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
+    maxOutputBytes: positiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
+    killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? 2000,
+    childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
+  };
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * MCP clients often start servers with a minimal PATH. Append the places the CLIs are usually
+ * installed: ~/.local/bin, /usr/local/bin, /usr/bin and every ~/.nvm node version's bin.
+ */
+export function extendPath(path: string, home: string): string {
+  const parts = path.split(delimiter).filter(Boolean);
+  const extra = [join(home, ".local", "bin"), "/usr/local/bin", "/usr/bin", ...nvmBins(home)];
+  for (const dir of extra) if (!parts.includes(dir)) parts.push(dir);
+  return parts.join(delimiter);
+}
+
+function nvmBins(home: string): string[] {
+  const root = join(home, ".nvm", "versions", "node");
+  try {
+    return readdirSync(root).map((version) => join(root, version, "bin"));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { loadConfig } from "./config.js";
+import { Gateway } from "./gateway.js";
+import { createLogger } from "./log.js";
+import { createMcpServer } from "./mcp/server.js";
+
+const { version } = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+) as { version: string };
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (arg === "--version" || arg === "-v") {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  if (arg === "--help" || arg === "-h") {
+    process.stdout.write(
+      "Usage: llm-cli-gateway\n\nAn MCP server on stdio. See the README for tools and environment variables.\n",
+    );
+    return;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.debug);
+  const gateway = new Gateway({ config, logger });
+  const server = createMcpServer(gateway, version);
+
+  let closing = false;
+  const shutdown = (why: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info(`Shutting down (${why}); stopping ${gateway.activeRuns} running CLI process(es)`);
+    gateway.abortAll();
+    // Give the runner a moment to signal the process groups, then go.
+    setTimeout(() => process.exit(0), 200).unref();
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.stdin.on("end", () => shutdown("stdin closed"));
+
+  logger.info(`Starting llm-cli-gateway MCP server v${version}`);
+  await server.connect(new StdioServerTransport());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `[ERROR] ${new Date().toISOString()} - ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Gateway } from "../gateway.js";
+import { registerClaudeRequest } from "./tools/claude-request.js";
+import { registerCodexRequest } from "./tools/codex-request.js";
+import { registerGeminiRequest } from "./tools/gemini-request.js";
+import { registerListModels } from "./tools/list-models.js";
+
+export const SERVER_NAME = "llm-cli-gateway";
+
+export function createMcpServer(gateway: Gateway, version: string): McpServer {
+  const server = new McpServer({ name: SERVER_NAME, version });
+  registerClaudeRequest(server, gateway);
+  registerCodexRequest(server, gateway);
+  registerGeminiRequest(server, gateway);
+  registerListModels(server);
+  return server;
+}

@@ -1,0 +1,152 @@
+import { z } from "zod";
+import { ERROR_CATEGORIES } from "../../errors.js";
+import type { GatewayResult } from "../../gateway.js";
+
+export const MAX_PROMPT_CHARS = 100_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const prompt = z
+  .string()
+  .max(MAX_PROMPT_CHARS, "Prompt too long (max 100k chars)")
+  .refine((p) => p.trim().length > 0, "Prompt cannot be empty")
+  .describe("The prompt (1-100,000 chars), passed byte-exact on stdin");
+
+export const model = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z0-9][\w.:/[\]-]*$/, "model must be a model id or alias such as sonnet or latest")
+  .optional()
+  .describe("Model id or alias (see list_models)");
+
+export const sessionId = z
+  .string()
+  .regex(UUID, "sessionId must be a session UUID returned by an earlier request")
+  .optional()
+  .describe("Resume this CLI session (the sessionId an earlier result returned)");
+
+/** A tool name or pattern; never starts with "-" so it cannot be read as a flag. */
+const toolName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(
+    /^[^\s\0-][^\0\n]*$/,
+    "tool names must not be empty, start with '-' or contain NUL/newlines",
+  );
+export const toolList = z.array(toolName).max(100).optional();
+
+export const common = {
+  prompt,
+  model,
+  sessionId,
+  createNewSession: z.boolean().optional().describe("Start a fresh session"),
+  cwd: z
+    .string()
+    .max(4096)
+    .optional()
+    .describe("Absolute working directory for the CLI (default: the gateway's)"),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .optional()
+    .describe("Wall-clock limit (default: none)"),
+  idleTimeoutMs: z
+    .number()
+    .int()
+    .min(30_000)
+    .max(3_600_000)
+    .optional()
+    .describe("Stop the CLI after this long without output (30,000-3,600,000)"),
+  correlationId: z
+    .string()
+    .max(128)
+    .regex(/^[\w.:-]+$/, "correlationId may contain letters, digits, _ . : -")
+    .optional()
+    .describe("Trace id (generated when omitted)"),
+  approvalStrategy: z
+    .enum(["legacy", "mcp_managed"])
+    .optional()
+    .describe('"legacy" only in this version'),
+  approvalPolicy: z
+    .enum(["strict", "balanced", "permissive"])
+    .optional()
+    .describe("Not in this version (rejected)"),
+  mcpServers: z
+    .array(z.string().max(100))
+    .max(50)
+    .optional()
+    .describe("Not in this version (rejected unless empty)"),
+  optimizePrompt: z.boolean().optional().describe("Not in this version (rejected if true)"),
+  optimizeResponse: z.boolean().optional().describe("Not in this version (rejected if true)"),
+};
+
+type CommonInput = {
+  [K in keyof typeof common]?: z.infer<(typeof common)[K]>;
+} & { prompt: string };
+
+/** The fields every request tool shares, in the gateway's shape. */
+export function commonRequest(input: CommonInput, extraUnsupported: Record<string, unknown> = {}) {
+  return {
+    prompt: input.prompt,
+    model: input.model,
+    correlationId: input.correlationId,
+    sessionId: input.sessionId,
+    createNewSession: input.createNewSession,
+    cwd: input.cwd,
+    timeoutMs: input.timeoutMs,
+    idleTimeoutMs: input.idleTimeoutMs,
+    unsupported: {
+      approvalStrategy: input.approvalStrategy,
+      approvalPolicy: input.approvalPolicy,
+      mcpServers: input.mcpServers,
+      optimizePrompt: input.optimizePrompt,
+      optimizeResponse: input.optimizeResponse,
+      ...extraUnsupported,
+    },
+  };
+}
+
+const usage = z.object({
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  cacheReadTokens: z.number().optional(),
+  cacheWriteTokens: z.number().optional(),
+  reasoningTokens: z.number().optional(),
+});
+
+export const requestOutput = {
+  text: z.string(),
+  cli: z.enum(["claude", "codex", "gemini"]),
+  model: z.string().optional(),
+  correlationId: z.string(),
+  sessionId: z.string().optional(),
+  durationMs: z.number(),
+  exitCode: z.number().nullable(),
+  usage,
+  costUsd: z.number().optional(),
+  turns: z.number().optional(),
+  retryCount: z.number(),
+  error: z.object({ category: z.enum(ERROR_CATEGORIES), message: z.string() }).optional(),
+};
+
+/** An MCP tool result: the text for the model, and everything in structuredContent. */
+export function toToolResult(result: GatewayResult, outputJson = false) {
+  const { raw, ...structured } = result;
+  const text = outputJson && raw !== undefined ? JSON.stringify(raw) : result.text;
+  if (result.error) {
+    const partial = result.text ? `\n\nPartial output:\n${result.text}` : "";
+    return {
+      isError: true,
+      content: [
+        {
+          type: "text" as const,
+          text: `[${result.error.category}] ${result.error.message}${partial}`,
+        },
+      ],
+      structuredContent: structured,
+    };
+  }
+  return { content: [{ type: "text" as const, text }], structuredContent: { ...structured, text } };
+}

@@ -1,0 +1,127 @@
+import type { ErrorCategory } from "../errors.js";
+import {
+  categoryForMessage,
+  categoryForStatus,
+  isObject,
+  jsonLines,
+  num,
+  stderrTail,
+  str,
+} from "./parse-util.js";
+import type {
+  Invocation,
+  InvocationRequest,
+  ParsedOutput,
+  Provider,
+  RawRun,
+  Usage,
+} from "./types.js";
+
+export interface ClaudeOptions {
+  allowedTools?: string[];
+  disallowedTools?: string[];
+  dangerouslySkipPermissions?: boolean;
+}
+
+/** Claude Code: `claude -p --output-format json`, prompt on stdin. */
+export const claudeProvider: Provider<ClaudeOptions> = {
+  name: "claude",
+  binary: "claude",
+  installCommand: "npm install -g @anthropic-ai/claude-code",
+  supportsNewSessionId: true,
+  catalog: {
+    models: [
+      "claude-opus-5-5",
+      "claude-sonnet-5-5",
+      "claude-haiku-5-5",
+      "claude-sonnet-4-5",
+      "claude-opus-4-8",
+    ],
+    aliases: { latest: "claude-opus-5-5" },
+    cliAliases: ["opus", "sonnet", "haiku"],
+    cliDefault: "claude-opus-5-5",
+  },
+
+  buildInvocation({
+    prompt,
+    model,
+    session,
+    options,
+  }: InvocationRequest<ClaudeOptions>): Invocation {
+    const args = ["-p", "--output-format", "json"];
+    if (model) args.push("--model", model);
+    if (session.mode === "resume") args.push("--resume", session.id);
+    if (session.mode === "new-with-id") args.push("--session-id", session.id);
+    if (session.mode === "latest") args.push("--continue");
+    if (options.allowedTools?.length) args.push("--allowedTools", ...options.allowedTools);
+    if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
+    if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
+    return { args, stdin: prompt };
+  },
+
+  parse(run: RawRun): ParsedOutput {
+    const result = jsonLines(run.stdout)
+      .reverse()
+      .find((event) => event.type === "result");
+    if (!result) return failedWithoutResult(run);
+
+    const text = str(result.result) ?? "";
+    const parsed: ParsedOutput = {
+      text,
+      nativeSessionId: str(result.session_id),
+      model: mainModel(result.modelUsage),
+      usage: usageOf(result.usage),
+      costUsd: num(result.total_cost_usd),
+      turns: num(result.num_turns),
+      raw: result,
+    };
+    if (result.is_error === true || result.subtype !== "success") {
+      parsed.error = {
+        category: errorCategory(result, text),
+        message: text || `claude reported ${String(result.subtype)}`,
+      };
+    }
+    return parsed;
+  },
+};
+
+function errorCategory(result: Record<string, unknown>, text: string): ErrorCategory {
+  const status = num(result.api_error_status);
+  if (status) return categoryForStatus(status);
+  return categoryForMessage(text);
+}
+
+function failedWithoutResult(run: RawRun): ParsedOutput {
+  const detail = stderrTail(run.stderr) || run.stdout.trim().slice(0, 2000);
+  let message =
+    detail || `claude exited with code ${run.exitCode ?? run.signal} and printed no result`;
+  if (/root\/sudo privileges/.test(detail)) {
+    message +=
+      "\nclaude refuses dangerouslySkipPermissions when run as root unless IS_SANDBOX=1 is set in the gateway's environment (only do that inside a sandbox).";
+  }
+  return { text: "", usage: {}, error: { category: "cli_error", message } };
+}
+
+function usageOf(value: unknown): Usage {
+  if (!isObject(value)) return {};
+  const details = isObject(value.output_tokens_details) ? value.output_tokens_details : {};
+  return {
+    inputTokens: num(value.input_tokens),
+    outputTokens: num(value.output_tokens),
+    cacheReadTokens: num(value.cache_read_input_tokens),
+    cacheWriteTokens: num(value.cache_creation_input_tokens),
+    reasoningTokens: num(details.thinking_tokens),
+  };
+}
+
+/** modelUsage lists every model the turn used (subagents too); the main one produced the most output. */
+function mainModel(modelUsage: unknown): string | undefined {
+  if (!isObject(modelUsage)) return undefined;
+  let best: string | undefined;
+  let bestOutput = -1;
+  for (const [model, stats] of Object.entries(modelUsage)) {
+    const output = isObject(stats) ? (num(stats.outputTokens) ?? 0) : 0;
+    if (output > bestOutput) [best, bestOutput] = [model, output];
+  }
+  return best;
+}

@@ -1,0 +1,90 @@
+import { categoryForMessage, isObject, jsonLines, num, stderrTail, str } from "./parse-util.js";
+import type { Invocation, InvocationRequest, ParsedOutput, Provider, RawRun } from "./types.js";
+
+export interface CodexOptions {
+  /** The seed's full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
+  fullAuto?: boolean;
+  dangerouslyBypassApprovalsAndSandbox?: boolean;
+}
+
+/** OpenAI Codex: `codex exec --json --skip-git-repo-check … -`, prompt on stdin. */
+export const codexProvider: Provider<CodexOptions> = {
+  name: "codex",
+  binary: "codex",
+  installCommand: "npm install -g @openai/codex",
+  supportsNewSessionId: false,
+  catalog: {
+    models: ["gpt-6.1-sol", "gpt-6-sol", "gpt-5.5"],
+    aliases: { latest: "gpt-6.1-sol" },
+    cliAliases: [],
+    cliDefault: "gpt-6.1-sol",
+  },
+
+  buildInvocation({
+    prompt,
+    model,
+    session,
+    options,
+  }: InvocationRequest<CodexOptions>): Invocation {
+    const args = ["exec", "--json", "--skip-git-repo-check"];
+    if (model) args.push("-m", model);
+    if (options.dangerouslyBypassApprovalsAndSandbox)
+      args.push("--dangerously-bypass-approvals-and-sandbox");
+    else if (options.fullAuto) args.push("-s", "workspace-write");
+    if (session.mode === "resume") args.push("resume", session.id);
+    if (session.mode === "latest") args.push("resume", "--last");
+    args.push("-"); // read the prompt from stdin
+    return { args, stdin: prompt };
+  },
+
+  parse(run: RawRun): ParsedOutput {
+    const events = jsonLines(run.stdout);
+    let nativeSessionId: string | undefined;
+    let text = "";
+    let usage: Record<string, unknown> | undefined;
+    let failure: string | undefined;
+    for (const event of events) {
+      if (event.type === "thread.started") nativeSessionId = str(event.thread_id);
+      // After a mid-stream retry codex prints the partial message and then the full one: keep the last.
+      if (
+        event.type === "item.completed" &&
+        isObject(event.item) &&
+        event.item.type === "agent_message"
+      ) {
+        text = str(event.item.text) ?? text;
+      }
+      if (event.type === "turn.completed" && isObject(event.usage)) usage = event.usage;
+      if (event.type === "turn.failed") {
+        failure =
+          (isObject(event.error) ? str(event.error.message) : undefined) ?? "codex turn failed";
+      }
+    }
+    const parsed: ParsedOutput = {
+      text,
+      nativeSessionId,
+      usage: usage
+        ? {
+            inputTokens: num(usage.input_tokens),
+            outputTokens: num(usage.output_tokens),
+            cacheReadTokens: num(usage.cached_input_tokens),
+            cacheWriteTokens: num(usage.cache_write_input_tokens),
+            reasoningTokens: num(usage.reasoning_output_tokens),
+          }
+        : {},
+      turns: usage ? 1 : undefined,
+    };
+    if (failure) {
+      parsed.error = { category: categoryForMessage(failure), message: failure };
+    } else if (!usage) {
+      // No turn.completed: a usage error (exit 2), a crash or a kill. stderr says which.
+      const detail = stderrTail(run.stderr.replace("Reading additional input from stdin...", ""));
+      parsed.error = {
+        category: "cli_error",
+        message:
+          detail ||
+          `codex exited with code ${run.exitCode ?? run.signal} without completing the turn`,
+      };
+    }
+    return parsed;
+  },
+};

@@ -1,0 +1,21 @@
+import { claudeProvider } from "./claude.js";
+import { codexProvider } from "./codex.js";
+import { geminiProvider } from "./gemini.js";
+import type { CliName, Provider } from "./types.js";
+
+export const PROVIDERS = {
+  claude: claudeProvider,
+  codex: codexProvider,
+  gemini: geminiProvider,
+} as const satisfies Record<CliName, Provider<never>>;
+
+export type Providers = typeof PROVIDERS;
+
+/** The model id the CLI should get: gateway aliases resolved, anything else unchanged. */
+export function resolveModel(
+  provider: Provider<never>,
+  model: string | undefined,
+): string | undefined {
+  if (!model) return undefined;
+  return provider.catalog.aliases[model] ?? model;
+}

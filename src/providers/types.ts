@@ -1,0 +1,77 @@
+import type { ErrorCategory } from "../errors.js";
+
+export const CLI_NAMES = ["claude", "codex", "gemini"] as const;
+export type CliName = (typeof CLI_NAMES)[number];
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** What a provider makes of one finished run: the same shape for every CLI. */
+export interface ParsedOutput {
+  text: string;
+  nativeSessionId?: string;
+  model?: string;
+  usage: Usage;
+  costUsd?: number;
+  turns?: number;
+  /** Set when the run failed, whatever its exit code said. */
+  error?: { category: ErrorCategory; message: string };
+  /** The CLI's own final JSON result, for callers who ask for it. */
+  raw?: unknown;
+}
+
+export interface RawRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** How the run relates to the CLI's own sessions. */
+export type SessionPlan =
+  | { mode: "new" }
+  | { mode: "new-with-id"; id: string }
+  | { mode: "resume"; id: string }
+  | { mode: "latest" };
+
+export interface InvocationRequest<O> {
+  prompt: string;
+  model?: string;
+  session: SessionPlan;
+  options: O;
+}
+
+export interface Invocation {
+  args: string[];
+  /** The prompt travels on stdin: no argv size limit, no flag confusion. */
+  stdin: string;
+  stdoutToFile?: boolean;
+}
+
+export interface ModelCatalog {
+  /** Models known to work with the pinned CLI release. Others are passed through unchanged. */
+  models: readonly string[];
+  /** Gateway aliases, resolved to a model id before the CLI sees them. */
+  aliases: Readonly<Record<string, string>>;
+  /** Aliases the CLI resolves itself; passed through as they are. */
+  cliAliases: readonly string[];
+  /** What the CLI uses when no model is given. */
+  cliDefault: string;
+}
+
+/** A provider is data plus a small codec: flags in, normalized result out. */
+export interface Provider<O = unknown> {
+  readonly name: CliName;
+  readonly binary: string;
+  readonly installCommand: string;
+  readonly catalog: ModelCatalog;
+  /** Which session plans the CLI supports. */
+  readonly supportsNewSessionId: boolean;
+  buildInvocation(request: InvocationRequest<O>): Invocation;
+  parse(run: RawRun): ParsedOutput;
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+export const MAIN = resolve(import.meta.dirname, "../../dist/main.js");
+
+export interface StartedGateway {
+  client: Client;
+  home: string;
+  stderr: () => string;
+  call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the built gateway over stdio with a real MCP client, in a throw-away HOME and gateway
+ * home, so no test ever touches the user's own ~/.llm-cli-gateway, ~/.claude, ~/.codex or ~/.gemini.
+ */
+export async function startGateway(env: Record<string, string> = {}): Promise<StartedGateway> {
+  const home = mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
+  let stderr = "";
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN],
+    cwd: home,
+    stderr: "pipe",
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      TMPDIR: process.env.TMPDIR ?? tmpdir(),
+      LLM_GATEWAY_HOME: join(home, ".llm-cli-gateway"),
+      ...env,
+    },
+  });
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const client = new Client({ name: "llm-cli-gateway-tests", version: "1.0.0" });
+  await client.connect(transport);
+  return {
+    client,
+    home,
+    stderr: () => stderr,
+    call: async (name, args) =>
+      (await client.callTool({ name, arguments: args }, undefined, {
+        timeout: 600_000,
+      })) as CallToolResult,
+    async close() {
+      await client.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first && first.type === "text" ? first.text : "";
+}
+
+/** True while a process with this pid runs (a zombie waiting to be reaped does not count). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `ms` for every pid to be gone; returns those still running. */
+export async function survivors(pids: number[], ms = 3000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = pids.filter(alive);
+  while (left.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = left.filter(alive);
+  }
+  return left;
+}

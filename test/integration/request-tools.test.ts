@@ -1,0 +1,336 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { installFakeClis } from "../fakes/install-fakes.mjs";
+import { startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
+
+const CLIS = ["claude", "codex", "gemini"] as const;
+const TRICKY = [
+  "--help",
+  `say "hi" and 'bye'`,
+  "$(echo hi) `id`; rm -rf /",
+  "line1\nline2\r\n\ttab",
+  "emoji 🦀🚀 CJK 漢字かな한국어",
+];
+const UUID = "2f9d84c4-046f-4268-ad76-d49aa71edafd";
+
+interface Invocation {
+  cli: string;
+  argv: string[];
+  stdin: string;
+  cwd: string;
+  pid: number;
+}
+
+let bin: string;
+let logDir: string;
+let logFile: string;
+let gw: StartedGateway;
+
+/** What the fake CLIs recorded since the last reset: one entry per process started. */
+function invocations(): Invocation[] {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Invocation & { grandchild?: number })
+    .filter((i) => i.cli);
+}
+const grandchildren = () =>
+  existsSync(logFile)
+    ? readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { grandchild?: number })
+        .flatMap((i) => (i.grandchild ? [i.grandchild] : []))
+    : [];
+
+beforeAll(async () => {
+  bin = installFakeClis();
+  logDir = mkdtempSync(join(tmpdir(), "llm-gateway-fakelog-"));
+  logFile = join(logDir, "invocations.jsonl");
+  gw = await startGateway({ PATH: `${bin}:${process.env.PATH}`, FAKE_CLI_LOG: logFile });
+});
+afterAll(async () => {
+  await gw.close();
+  rmSync(bin, { recursive: true, force: true });
+  rmSync(logDir, { recursive: true, force: true });
+});
+beforeEach(() => rmSync(logFile, { force: true }));
+
+const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
+
+describe("request tools over MCP, with fake CLIs", () => {
+  it.each(CLIS)(
+    "%s_request returns the reply, session id, model, usage and correlation id",
+    async (cli) => {
+      const r = await gw.call(`${cli}_request`, { prompt: "hello there", correlationId: "corr-1" });
+      expect(r.isError).toBeFalsy();
+      expect(textOf(r)).toBe("FAKE-REPLY: hello there");
+      expect(sc(r)).toMatchObject({
+        text: "FAKE-REPLY: hello there",
+        cli,
+        correlationId: "corr-1",
+        exitCode: 0,
+        retryCount: 0,
+      });
+      expect(sc(r).sessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(sc(r).usage.inputTokens).toBeGreaterThan(0);
+      expect(sc(r).durationMs).toBeGreaterThan(0);
+    },
+  );
+
+  it.each(CLIS)("%s_request generates a correlation id when none is given", async (cli) => {
+    const r = await gw.call(`${cli}_request`, { prompt: "x" });
+    expect(sc(r).correlationId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it.each(CLIS)(
+    "%s_request delivers tricky prompts byte-exact on stdin, never in argv",
+    async (cli) => {
+      for (const prompt of TRICKY) {
+        rmSync(logFile, { force: true });
+        const r = await gw.call(`${cli}_request`, { prompt });
+        expect(r.isError).toBeFalsy();
+        const [inv] = invocations();
+        expect(inv?.stdin).toBe(prompt);
+        expect(inv?.argv).not.toContain(prompt);
+      }
+    },
+  );
+
+  it.each(CLIS)("%s_request delivers a 100,000-character CJK prompt", async (cli) => {
+    const prompt = "漢字".repeat(50_000);
+    const r = await gw.call(`${cli}_request`, { prompt });
+    expect(r.isError).toBeFalsy();
+    expect(invocations()[0]?.stdin).toBe(prompt);
+  });
+
+  it("resolves model aliases and passes the model flag", async () => {
+    await gw.call("gemini_request", { prompt: "x", model: "pro" });
+    expect(invocations()[0]?.argv).toEqual(expect.arrayContaining(["-m", "gemini-2.5-pro"]));
+    rmSync(logFile, { force: true });
+    const r = await gw.call("claude_request", { prompt: "x", model: "sonnet" });
+    expect(invocations()[0]?.argv).toEqual(expect.arrayContaining(["--model", "sonnet"]));
+    expect(sc(r).model).toBe("sonnet");
+    rmSync(logFile, { force: true });
+    await gw.call("codex_request", { prompt: "x", model: "latest" });
+    expect(invocations()[0]?.argv).toEqual(expect.arrayContaining(["-m", "gpt-6.1-sol"]));
+  });
+
+  it("maps each CLI's options to its flags", async () => {
+    await gw.call("claude_request", {
+      prompt: "x",
+      sessionId: UUID,
+      allowedTools: ["Read"],
+      disallowedTools: ["Bash"],
+    });
+    expect(invocations()[0]?.argv).toEqual([
+      "-p",
+      "--output-format",
+      "json",
+      "--resume",
+      UUID,
+      "--allowedTools",
+      "Read",
+      "--disallowedTools",
+      "Bash",
+    ]);
+    rmSync(logFile, { force: true });
+    await gw.call("claude_request", { prompt: "x", continueSession: true });
+    expect(invocations()[0]?.argv).toContain("--continue");
+    rmSync(logFile, { force: true });
+    await gw.call("codex_request", { prompt: "x", fullAuto: true, sessionId: UUID });
+    expect(invocations()[0]?.argv).toEqual([
+      "exec",
+      "--json",
+      "--skip-git-repo-check",
+      "-s",
+      "workspace-write",
+      "resume",
+      UUID,
+      "-",
+    ]);
+    rmSync(logFile, { force: true });
+    await gw.call("codex_request", { prompt: "x", dangerouslyBypassApprovalsAndSandbox: true });
+    expect(invocations()[0]?.argv).toContain("--dangerously-bypass-approvals-and-sandbox");
+    rmSync(logFile, { force: true });
+    await gw.call("gemini_request", {
+      prompt: "x",
+      resumeLatest: true,
+      approvalMode: "yolo",
+      includeDirs: [logDir],
+    });
+    expect(invocations()[0]?.argv).toEqual([
+      "-o",
+      "json",
+      "--resume",
+      "latest",
+      "--approval-mode",
+      "yolo",
+      "--include-directories",
+      logDir,
+    ]);
+  });
+
+  it("runs the CLI in the requested cwd", async () => {
+    await gw.call("codex_request", { prompt: "x", cwd: logDir });
+    expect(invocations()[0]?.cwd).toBe(logDir);
+  });
+
+  it("returns claude's whole JSON result with outputFormat json", async () => {
+    const r = await gw.call("claude_request", { prompt: "x", outputFormat: "json" });
+    const raw = JSON.parse(textOf(r));
+    expect(raw).toMatchObject({ type: "result", result: "FAKE-REPLY: x" });
+  });
+});
+
+describe("rejected requests never start a CLI", () => {
+  const rejected: [string, Record<string, unknown>, RegExp][] = [
+    ["claude_request", { prompt: "" }, /Prompt cannot be empty/],
+    ["codex_request", { prompt: "   \n" }, /Prompt cannot be empty/],
+    ["gemini_request", { prompt: "x".repeat(100_001) }, /Prompt too long \(max 100k chars\)/],
+    ["claude_request", { prompt: "x", sessionId: "--resume" }, /sessionId must be a session UUID/],
+    ["gemini_request", { prompt: "x", sessionId: "../x" }, /sessionId/],
+    ["codex_request", { prompt: "x", sessionId: "a\u0000b" }, /sessionId/],
+    ["claude_request", { prompt: "x", model: "--help" }, /model must be/],
+    [
+      "claude_request",
+      { prompt: "x", allowedTools: ["--dangerously-skip-permissions"] },
+      /must not .*start with '-'/,
+    ],
+    ["claude_request", { prompt: "x", unknownOption: true }, /Unrecognized key/],
+    [
+      "claude_request",
+      { prompt: "x", sessionId: UUID, createNewSession: true },
+      /cannot be combined/,
+    ],
+    ["gemini_request", { prompt: "x", sessionId: UUID, resumeLatest: true }, /cannot be combined/],
+    [
+      "codex_request",
+      { prompt: "x", fullAuto: true, dangerouslyBypassApprovalsAndSandbox: true },
+      /cannot be combined/,
+    ],
+    ["codex_request", { prompt: "x", idleTimeoutMs: 10 }, /idleTimeoutMs/],
+    ["claude_request", { prompt: "x", cwd: "relative/dir" }, /cwd must be an absolute path/],
+    [
+      "claude_request",
+      { prompt: "x", cwd: "/nonexistent-dir-xyz" },
+      /cwd is not an existing directory/,
+    ],
+    [
+      "gemini_request",
+      { prompt: "x", includeDirs: ["/nonexistent-dir-xyz"] },
+      /includeDirs\[0\] is not an existing directory/,
+    ],
+    [
+      "claude_request",
+      { prompt: "x", approvalStrategy: "mcp_managed" },
+      /approvalStrategy: only "legacy"/,
+    ],
+    ["codex_request", { prompt: "x", mcpServers: ["exa"] }, /mcpServers: .*not available/],
+    ["gemini_request", { prompt: "x", optimizePrompt: true }, /optimizePrompt: .*not available/],
+    ["claude_request", { prompt: "x", strictMcpConfig: true }, /strictMcpConfig/],
+  ];
+
+  it.each(rejected)("%s %j is refused with a clear message", async (tool, args, message) => {
+    const r = await gw.call(tool, args);
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(message);
+    expect(invocations()).toEqual([]);
+  });
+
+  it("accepts the documented defaults of options this version does not implement", async () => {
+    const r = await gw.call("claude_request", {
+      prompt: "x",
+      approvalStrategy: "legacy",
+      mcpServers: [],
+      optimizePrompt: false,
+      strictMcpConfig: false,
+    });
+    expect(r.isError).toBeFalsy();
+  });
+
+  it("stays alive after bad input", async () => {
+    await gw.call("claude_request", { prompt: "" });
+    const r = await gw.call("list_models", {});
+    expect(r.isError).toBeFalsy();
+  });
+});
+
+describe("failures are typed tool errors, never fake successes", () => {
+  const faults: [string, string, string, RegExp][] = [
+    ["claude", "claude-fault-500", "provider_error", /API Error: 500/],
+    ["codex", "codex-fault-500", "provider_error", /high demand/],
+    ["codex", "codex-fault-stream-error", "provider_error", /stream disconnected/],
+    ["gemini", "gemini-fault-500", "provider_error", /mock injected 500/],
+    ["gemini", "gemini-fault-stream-error", "provider_error", /in-stream error/],
+    ["gemini", "gemini-fault-dropx1", "provider_error", /terminated/],
+  ];
+  it.each(faults)("%s replaying %s ends in %s", async (cli, sample, category, message) => {
+    const r = await gw.call(`${cli}_request`, { prompt: `[[fake:sample=${sample}]]` });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(new RegExp(`^\\[${category}\\]`));
+    expect(sc(r).error.category).toBe(category);
+    expect(sc(r).error.message).toMatch(message);
+  });
+
+  it("recovers text from samples where the CLI retried and succeeded", async () => {
+    const r = await gw.call("codex_request", { prompt: "[[fake:sample=codex-fault-truncatex1]]" });
+    expect(r.isError).toBeFalsy();
+    expect(textOf(r)).toBe("MOCK-REPLY 2: fault-truncatex1-lhqx3");
+  });
+
+  it.each(CLIS)(
+    "%s: a hung CLI is stopped at timeoutMs with its whole process group",
+    async (cli) => {
+      const r = await gw.call(`${cli}_request`, {
+        prompt: "[[fake:child]] [[fake:hang]]",
+        timeoutMs: 1000,
+      });
+      expect(r.isError).toBe(true);
+      expect(sc(r).error).toEqual({
+        category: "timeout",
+        message: "Process timed out after 1000ms",
+      });
+      const pids = [...invocations().map((i) => i.pid), ...grandchildren()];
+      expect(pids.length).toBe(2);
+      expect(await survivors(pids)).toEqual([]);
+    },
+  );
+
+  it("a CLI that ignores SIGTERM is killed too", async () => {
+    const r = await gw.call("claude_request", {
+      prompt: "[[fake:ignore-term]] [[fake:hang]]",
+      timeoutMs: 1000,
+    });
+    expect(sc(r).error.category).toBe("timeout");
+    expect(await survivors(invocations().map((i) => i.pid))).toEqual([]);
+  });
+
+  it("a gemini exit 0 with nothing printed is an error, not an empty answer", async () => {
+    const r = await gw.call("gemini_request", { prompt: "[[fake:sample=none]]" });
+    expect(r.isError).toBe(true);
+    expect(sc(r).error.category).toBe("cli_error");
+  });
+});
+
+describe("a missing CLI", () => {
+  it("gives the seed's message and the install command", async () => {
+    const emptyBin = mkdtempSync(join(tmpdir(), "llm-gateway-emptybin-"));
+    const lone = await startGateway({ PATH: emptyBin });
+    try {
+      const r = await lone.call("claude_request", { prompt: "x" });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain("[cli_not_found]");
+      expect(textOf(r)).toContain(
+        "The 'claude' command was not found. Please ensure claude CLI is installed and in your PATH.",
+      );
+      expect(textOf(r)).toContain("npm install -g @anthropic-ai/claude-code");
+    } finally {
+      await lone.close();
+      rmSync(emptyBin, { recursive: true, force: true });
+    }
+  });
+});

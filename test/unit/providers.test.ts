@@ -1,0 +1,258 @@
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { claudeProvider } from "../../src/providers/claude.js";
+import { codexProvider } from "../../src/providers/codex.js";
+import { geminiProvider } from "../../src/providers/gemini.js";
+import type { Provider, RawRun } from "../../src/providers/types.js";
+
+const SAMPLES = join(import.meta.dirname, "../fixtures/samples");
+
+/** A captured real run: stdout (.json/.jsonl/.stdout), stderr and exit code. */
+function sample(name: string): RawRun {
+  const read = (ext: string) =>
+    existsSync(join(SAMPLES, name + ext))
+      ? readFileSync(join(SAMPLES, name + ext), "utf8")
+      : undefined;
+  const stdout = read(".json") ?? read(".jsonl") ?? read(".stream.jsonl") ?? read(".stdout") ?? "";
+  const exit = /exit=(\d+)/.exec(read(".exit") ?? "exit=0");
+  return { stdout, stderr: read(".stderr") ?? "", exitCode: Number(exit?.[1] ?? 0), signal: null };
+}
+
+const parse = (p: Provider<never>, name: string) => p.parse(sample(name));
+
+describe("claude parser (real samples)", () => {
+  it("reads text, session id, model, usage and cost from a turn", () => {
+    const r = parse(claudeProvider, "claude-turn1");
+    expect(r.error).toBeUndefined();
+    expect(r.text).toBe("MOCK-REPLY 1: alpha-34h9bs remember the word pelican");
+    expect(r.nativeSessionId).toBe("2f9d84c4-046f-4268-ad76-d49aa71edafd");
+    expect(r.model).toBe("claude-sonnet-4-5");
+    expect(r.usage).toEqual({
+      inputTokens: 21800,
+      outputTokens: 13,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    });
+    expect(r.costUsd).toBe(0.065595);
+    expect(r.turns).toBe(1);
+  });
+
+  it("reads the result line of stream-json output", () => {
+    const r = parse(claudeProvider, "claude-turn3-continue");
+    expect(r.error).toBeUndefined();
+    expect(r.text).toMatch(/^MOCK-REPLY 3: /);
+  });
+
+  it("turns is_error with an API 500 into provider_error, despite a JSON result", () => {
+    const r = parse(claudeProvider, "claude-fault-500");
+    expect(r.error?.category).toBe("provider_error");
+    expect(r.error?.message).toMatch(/API Error: 500/);
+  });
+
+  it("maps 529 and 429 to rate_limited", () => {
+    const run = sample("claude-fault-500");
+    for (const status of [529, 429]) {
+      const stdout = run.stdout.replace('"api_error_status":500', `"api_error_status":${status}`);
+      expect(claudeProvider.parse({ ...run, stdout }).error?.category).toBe("rate_limited");
+    }
+  });
+
+  it("explains the root refusal of dangerouslySkipPermissions", () => {
+    const r = claudeProvider.parse({
+      stdout: "",
+      stderr:
+        "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons\n",
+      exitCode: 1,
+      signal: null,
+    });
+    expect(r.error?.category).toBe("cli_error");
+    expect(r.error?.message).toMatch(/IS_SANDBOX=1/);
+  });
+
+  it("builds flags and keeps the prompt off argv", () => {
+    const inv = claudeProvider.buildInvocation({
+      prompt: "--help",
+      model: "sonnet",
+      session: { mode: "resume", id: "2f9d84c4-046f-4268-ad76-d49aa71edafd" },
+      options: {
+        allowedTools: ["Read", "Bash(git log:*)"],
+        disallowedTools: ["Write"],
+        dangerouslySkipPermissions: true,
+      },
+    });
+    expect(inv.stdin).toBe("--help");
+    expect(inv.args).not.toContain("--help");
+    expect(inv.args).toEqual([
+      "-p",
+      "--output-format",
+      "json",
+      "--model",
+      "sonnet",
+      "--resume",
+      "2f9d84c4-046f-4268-ad76-d49aa71edafd",
+      "--allowedTools",
+      "Read",
+      "Bash(git log:*)",
+      "--disallowedTools",
+      "Write",
+      "--dangerously-skip-permissions",
+    ]);
+  });
+});
+
+describe("codex parser (real samples)", () => {
+  it("reads the thread id, the agent message and usage", () => {
+    const r = parse(codexProvider, "codex-turn1");
+    expect(r.error).toBeUndefined();
+    expect(r.nativeSessionId).toBe("01a20daf-5320-7ff2-8657-d27ec3fdb9aa");
+    expect(r.text).toBe("MOCK-REPLY 1: alpha-fishhb remember the word pelican");
+    expect(r.usage).toEqual({
+      inputTokens: 9536,
+      outputTokens: 13,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    });
+    expect(r.costUsd).toBeUndefined();
+  });
+
+  it("keeps the last agent message after a mid-stream retry", () => {
+    expect(parse(codexProvider, "codex-fault-truncatex1").text).toBe(
+      "MOCK-REPLY 2: fault-truncatex1-lhqx3",
+    );
+  });
+
+  it("treats reconnect errors as non-fatal", () => {
+    const r = parse(codexProvider, "codex-fault-dropx1");
+    expect(r.error).toBeUndefined();
+    expect(r.text).toBe("MOCK-REPLY 1: fault-dropx1-l8k7k");
+  });
+
+  it("reports turn.failed from a persistent 500 as provider_error", () => {
+    const r = parse(codexProvider, "codex-fault-500");
+    expect(r.error?.category).toBe("provider_error");
+    expect(r.error?.message).toMatch(/high demand/);
+  });
+
+  it("reports an exhausted 429 as rate_limited", () => {
+    const r = codexProvider.parse({
+      stdout:
+        '{"type":"thread.started","thread_id":"x"}\n{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests, request id: r"}}\n',
+      stderr: "",
+      exitCode: 1,
+      signal: null,
+    });
+    expect(r.error?.category).toBe("rate_limited");
+  });
+
+  it("reports a run killed before the turn completed", () => {
+    const r = codexProvider.parse({
+      stdout: '{"type":"thread.started","thread_id":"x"}\n',
+      stderr: "Reading additional input from stdin...\n",
+      exitCode: null,
+      signal: "SIGTERM",
+    });
+    expect(r.error?.category).toBe("cli_error");
+    expect(r.error?.message).toMatch(/SIGTERM/);
+  });
+
+  it("puts the resume subcommand and the stdin marker last", () => {
+    const inv = codexProvider.buildInvocation({
+      prompt: "p",
+      model: "gpt-5.5",
+      session: { mode: "resume", id: "01a20daf-5320-7ff2-8657-d27ec3fdb9aa" },
+      options: { fullAuto: true },
+    });
+    expect(inv.args).toEqual([
+      "exec",
+      "--json",
+      "--skip-git-repo-check",
+      "-m",
+      "gpt-5.5",
+      "-s",
+      "workspace-write",
+      "resume",
+      "01a20daf-5320-7ff2-8657-d27ec3fdb9aa",
+      "-",
+    ]);
+    expect(inv.stdin).toBe("p");
+  });
+});
+
+describe("gemini parser (real samples)", () => {
+  it("reads session id, response, model and summed usage", () => {
+    const r = parse(geminiProvider, "gemini-turn1");
+    expect(r.error).toBeUndefined();
+    expect(r.nativeSessionId).toBe("be95aa25-526e-4101-9d0d-51335f93469d");
+    expect(r.text).toBe("MOCK-REPLY 1: alpha-yseawc remember the word pelican");
+    expect(r.model).toBe("gemini-2.5-pro");
+    expect(r.usage.inputTokens).toBe(7814);
+    expect(r.usage.outputTokens).toBe(13);
+  });
+
+  it("finds the error JSON on stderr after a persistent 500 (exit 244)", () => {
+    const r = parse(geminiProvider, "gemini-fault-500");
+    expect(r.error?.category).toBe("provider_error");
+    expect(r.error?.message).toBe("mock injected 500 (status)");
+    expect(r.nativeSessionId).toBe("2f663e9c-94e5-4bfb-b860-2da46bd9accb");
+  });
+
+  it("maps an in-stream 503 and a mid-stream FIN to provider_error", () => {
+    expect(parse(geminiProvider, "gemini-fault-stream-error").error?.category).toBe(
+      "provider_error",
+    );
+    expect(parse(geminiProvider, "gemini-fault-dropx1").error?.category).toBe("provider_error");
+  });
+
+  it("maps exit codes when no JSON was printed", () => {
+    const run = (exitCode: number) =>
+      geminiProvider.parse({ stdout: "", stderr: "", exitCode, signal: null });
+    expect(run(173).error?.category).toBe("rate_limited");
+    expect(run(244).error?.category).toBe("provider_error");
+    expect(run(41).error?.category).toBe("auth_error");
+    expect(run(55).error?.message).toMatch(/untrusted folder/);
+    // gemini exits 0 when killed by SIGTERM: an empty exit 0 is a failure, not an empty answer.
+    expect(run(0).error?.category).toBe("cli_error");
+  });
+
+  it("treats an error object on stdout with exit 0 as a failure", () => {
+    const stdout = JSON.stringify({
+      session_id: "s",
+      error: { type: "Error", message: "INVALID_STREAM", code: 1 },
+    });
+    expect(
+      geminiProvider.parse({ stdout, stderr: "", exitCode: 0, signal: null }).error,
+    ).toBeDefined();
+  });
+
+  it("builds flags, sends stdout to a file and keeps the prompt on stdin", () => {
+    const inv = geminiProvider.buildInvocation({
+      prompt: "-p",
+      model: "gemini-2.5-pro",
+      session: { mode: "latest" },
+      options: {
+        approvalMode: "auto_edit",
+        allowedTools: ["read_file"],
+        includeDirs: ["/a", "/b"],
+      },
+    });
+    expect(inv.stdoutToFile).toBe(true);
+    expect(inv.stdin).toBe("-p");
+    expect(inv.args).toEqual([
+      "-o",
+      "json",
+      "-m",
+      "gemini-2.5-pro",
+      "--resume",
+      "latest",
+      "--approval-mode",
+      "auto_edit",
+      "--allowed-tools",
+      "read_file",
+      "--include-directories",
+      "/a,/b",
+    ]);
+  });
+});

@@ -1,0 +1,123 @@
+import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { runProcess, type RunSpec } from "../../src/process/runner.js";
+import { survivors } from "../helpers/gateway.js";
+
+const node = process.execPath;
+const base = { cwd: tmpdir(), env: process.env, maxOutputBytes: 10_000_000, killGraceMs: 300 };
+const run = (script: string, extra: Partial<RunSpec> = {}) =>
+  runProcess({ ...base, command: node, args: ["-e", script], ...extra });
+
+const ECHO_STDIN = "process.stdin.pipe(process.stdout)";
+const TRICKY = [
+  "--help",
+  `say "hi" and 'bye'`,
+  "$(echo hi) `id` ; rm -rf /",
+  "line1\nline2\r\n\ttab",
+  "emoji 🦀🚀 CJK 漢字かな한국어",
+  "\u0000nul",
+];
+
+describe("runProcess", () => {
+  it("delivers stdin byte-exact, whatever it contains", async () => {
+    for (const prompt of TRICKY) {
+      const out = await run(ECHO_STDIN, { stdin: prompt });
+      expect(out.stdout).toBe(prompt);
+      expect(out.exitCode).toBe(0);
+    }
+  });
+
+  it("delivers a 100,000-character CJK prompt (300 KB, above the argv limit)", async () => {
+    const prompt = "漢".repeat(100_000);
+    const out = await run(ECHO_STDIN, { stdin: prompt });
+    expect(out.stdout.length).toBe(100_000);
+    expect(out.stdout).toBe(prompt);
+  });
+
+  it("gives the child /dev/null as stdin when there is none, so readers do not block", async () => {
+    const out = await run(
+      "let n=0; process.stdin.on('data', d => n += d.length).on('end', () => console.log('eof', n))",
+    );
+    expect(out.stdout.trim()).toBe("eof 0");
+  });
+
+  it("decodes UTF-8 split across chunk boundaries", async () => {
+    // Write a 4-byte emoji one byte at a time, with pauses, so each byte is its own chunk.
+    const script = `const b = Buffer.from("🦀é"); let i = 0; const t = setInterval(() => { process.stdout.write(b.subarray(i, i + 1)); if (++i === b.length) clearInterval(t); }, 15);`;
+    const out = await run(script);
+    expect(out.stdout).toBe("🦀é");
+  });
+
+  it("captures stdout through a file when asked, whole", async () => {
+    const out = await run("process.stdout.write('x'.repeat(3_000_000)); process.exit(0)", {
+      stdoutToFile: true,
+    });
+    expect(out.stdout.length).toBe(3_000_000);
+  });
+
+  it("reports a missing command as a spawn error with ENOENT", async () => {
+    const out = await runProcess({ ...base, command: "definitely-not-a-cli-xyz", args: [] });
+    expect(out.spawnError?.code).toBe("ENOENT");
+  });
+
+  it("stops at the timeout, kills the whole group and keeps what was printed", async () => {
+    const script = `
+      const { spawn } = require("node:child_process");
+      const c = spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore" });
+      console.log("child", c.pid);
+      setInterval(() => {}, 1000);`;
+    const out = await run(script, { timeoutMs: 500 });
+    expect(out.stopped).toBe("timeout");
+    const grandchild = Number(/child (\d+)/.exec(out.stdout)?.[1]);
+    expect(grandchild).toBeGreaterThan(0);
+    expect(await survivors([grandchild])).toEqual([]);
+  });
+
+  it("escalates to SIGKILL when SIGTERM is ignored", async () => {
+    const out = await run(
+      "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)",
+      { timeoutMs: 300 },
+    );
+    expect(out.stopped).toBe("timeout");
+    expect(out.signal).toBe("SIGKILL");
+    expect(out.stdout).toBe("up\n");
+  });
+
+  it("stops a run that prints nothing for idleTimeoutMs, but not one that keeps printing", async () => {
+    const idle = await run("console.log('start'); setInterval(() => {}, 1000)", {
+      idleTimeoutMs: 300,
+    });
+    expect(idle.stopped).toBe("idle_timeout");
+    expect(idle.stdout).toBe("start\n");
+    const busy = await run(
+      "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 8) { clearInterval(t); } }, 100)",
+      { idleTimeoutMs: 300 },
+    );
+    expect(busy.stopped).toBeUndefined();
+    expect(busy.exitCode).toBe(0);
+  });
+
+  it("notices idleness with a file-backed stdout too", async () => {
+    const out = await run("console.log('start'); setInterval(() => {}, 1000)", {
+      idleTimeoutMs: 300,
+      stdoutToFile: true,
+    });
+    expect(out.stopped).toBe("idle_timeout");
+    expect(out.stdout).toBe("start\n");
+  });
+
+  it("stops a run whose output passes the cap", async () => {
+    const out = await run("setInterval(() => process.stdout.write('y'.repeat(65536)), 1)", {
+      maxOutputBytes: 1_000_000,
+    });
+    expect(out.stopped).toBe("output_overflow");
+    expect(out.stdout.length).toBeLessThanOrEqual(1_000_000);
+  });
+
+  it("stops a run when its signal aborts", async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 200);
+    const out = await run("setInterval(() => {}, 1000)", { signal: abort.signal });
+    expect(out.stopped).toBe("canceled");
+  });
+});
