@@ -19,13 +19,16 @@ export interface StartedGateway {
  * Starts the built gateway over stdio with a real MCP client, in a throw-away HOME and gateway
  * home, so no test ever touches the user's own ~/.llm-cli-gateway, ~/.claude, ~/.codex or ~/.gemini.
  */
-export async function startGateway(env: Record<string, string> = {}): Promise<StartedGateway> {
-  const home = mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
+export async function startGateway(
+  env: Record<string, string> = {},
+  options: { home?: string; cwd?: string } = {},
+): Promise<StartedGateway> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
   let stderr = "";
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [MAIN],
-    cwd: home,
+    cwd: options.cwd ?? home,
     stderr: "pipe",
     env: {
       PATH: process.env.PATH ?? "",
@@ -48,7 +51,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<St
       })) as CallToolResult,
     async close() {
       await client.close();
-      rmSync(home, { recursive: true, force: true });
+      if (!options.home) rmSync(home, { recursive: true, force: true });
     },
   };
 }

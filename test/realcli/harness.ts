@@ -1,0 +1,137 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { startGateway, type StartedGateway } from "../helpers/gateway.js";
+// @ts-expect-error plain JavaScript module without types
+import { realCliBin } from "./install-clis.mjs";
+// @ts-expect-error plain JavaScript module without types
+import { startMockApi } from "./mock-llm-api.mjs";
+
+export interface MockLogEntry {
+  seq: number;
+  dialect: string;
+  kind: string;
+  path: string;
+  model?: string;
+  prompt?: string;
+  turn?: number;
+  status?: number;
+  userTexts?: string[];
+  assistantTexts?: string[];
+  reply?: string;
+  body?: unknown;
+}
+
+export interface MockApi {
+  url: string;
+  log(): MockLogEntry[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface RealLane {
+  mock: MockApi;
+  gateway: StartedGateway;
+  /** Throw-away HOME of the gateway and the CLIs it starts. */
+  home: string;
+  /** The working directory requests run in. */
+  workdir: string;
+  /** Model requests (not the proxy sink, not gemini's router) the mock saw for a marker in the prompt. */
+  mainRequests(marker: string): MockLogEntry[];
+  close(): Promise<void>;
+}
+
+/**
+ * The real CLIs, talking only to our mock on 127.0.0.1, behind the built gateway. Everything lives
+ * under a fresh temporary HOME: no test reads or writes the user's ~/.claude, ~/.codex or ~/.gemini.
+ */
+export async function startRealLane(extraEnv: Record<string, string> = {}): Promise<RealLane> {
+  const mock = (await startMockApi({ port: 0 })) as MockApi;
+  const home = mkdtempSync(join(tmpdir(), "llm-gateway-real-"));
+  const workdir = join(home, "work");
+  mkdirSync(join(home, "tmp"), { recursive: true });
+  mkdirSync(workdir, { recursive: true });
+  writeCliConfigs(home, mock.url);
+  const proxy = mock.url; // the mock's proxy sink answers 403 to anything not meant for it
+  const env: Record<string, string> = {
+    PATH: `${realCliBin()}:${dirname(process.execPath)}:/usr/bin:/bin`,
+    HOME: home,
+    TMPDIR: join(home, "tmp"),
+    LANG: "C.UTF-8",
+    LLM_GATEWAY_HOME: join(home, ".llm-cli-gateway"),
+    ANTHROPIC_BASE_URL: mock.url,
+    ANTHROPIC_API_KEY: "sk-ant-mock",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_ERROR_REPORTING: "1",
+    CLAUDE_CODE_MAX_RETRIES: "2",
+    CODEX_HOME: join(home, ".codex"),
+    MOCK_API_KEY: "mock-key",
+    GEMINI_API_KEY: "mock-key",
+    GOOGLE_GEMINI_BASE_URL: mock.url,
+    GEMINI_CLI_TRUST_WORKSPACE: "true",
+    GEMINI_CLI_NO_RELAUNCH: "true",
+    HTTPS_PROXY: proxy,
+    HTTP_PROXY: proxy,
+    ALL_PROXY: proxy,
+    https_proxy: proxy,
+    http_proxy: proxy,
+    all_proxy: proxy,
+    NO_PROXY: "127.0.0.1,localhost,::1",
+    no_proxy: "127.0.0.1,localhost,::1",
+    ...extraEnv,
+  };
+  const gateway = await startGateway(env, { home, cwd: workdir });
+  return {
+    mock,
+    gateway,
+    home,
+    workdir,
+    mainRequests: (marker) =>
+      mock
+        .log()
+        .filter(
+          (e) => e.dialect !== "proxy" && e.kind === "main" && (e.prompt ?? "").includes(marker),
+        ),
+    async close() {
+      await gateway.close();
+      await mock.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The settings that point each CLI at the mock and stop all other traffic (CLI-FACTS §2, §4). */
+function writeCliConfigs(home: string, mockUrl: string): void {
+  mkdirSync(join(home, ".codex"), { recursive: true });
+  writeFileSync(
+    join(home, ".codex", "config.toml"),
+    [
+      'model_provider = "mock"',
+      "[analytics]",
+      "enabled = false",
+      "[features]",
+      "plugins = false",
+      "remote_plugin = false",
+      "[model_providers.mock]",
+      'name = "mock-llm-api"',
+      `base_url = "${mockUrl}/v1"`,
+      'env_key = "MOCK_API_KEY"',
+      'wire_api = "responses"',
+      "request_max_retries = 2",
+      "stream_max_retries = 2",
+      "",
+    ].join("\n"),
+  );
+  mkdirSync(join(home, ".gemini"), { recursive: true });
+  writeFileSync(
+    join(home, ".gemini", "settings.json"),
+    JSON.stringify({
+      security: { auth: { selectedType: "gemini-api-key" } },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false, maxAttempts: 2 },
+    }),
+  );
+}
