@@ -2,9 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { startGateway, type StartedGateway } from "../helpers/gateway.js";
-// @ts-expect-error plain JavaScript module without types
 import { realCliBin } from "./install-clis.mjs";
-// @ts-expect-error plain JavaScript module without types
 import { startMockApi } from "./mock-llm-api.mjs";
 
 export interface MockLogEntry {
@@ -46,7 +44,7 @@ export interface RealLane {
  * under a fresh temporary HOME: no test reads or writes the user's ~/.claude, ~/.codex or ~/.gemini.
  */
 export async function startRealLane(extraEnv: Record<string, string> = {}): Promise<RealLane> {
-  const mock = (await startMockApi({ port: 0 })) as MockApi;
+  const mock = (await startMockApi({ port: 0 })) as unknown as MockApi;
   const home = mkdtempSync(join(tmpdir(), "llm-gateway-real-"));
   const workdir = join(home, "work");
   mkdirSync(join(home, "tmp"), { recursive: true });
