@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { GatewayConfig } from "./config.js";
 import { invalidInput, type ErrorCategory } from "./errors.js";
 import type { Logger } from "./log.js";
+import { resolveSession } from "./session-plan.js";
+import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
 import { PROVIDERS, resolveModel } from "./providers/index.js";
-import type { CliName, ParsedOutput, Provider, SessionPlan, Usage } from "./providers/types.js";
+import type { CliName, ParsedOutput, Provider, Usage } from "./providers/types.js";
 import { checkDirectory } from "./validate.js";
 
 /** A validated request for one CLI, whichever tool it came from. */
@@ -30,7 +32,10 @@ export interface GatewayResult {
   cli: CliName;
   model?: string;
   correlationId: string;
+  /** The CLI's own session id: pass it back as sessionId to resume. */
   sessionId?: string;
+  /** The gateway session the run belongs to (see session_get). */
+  gatewaySessionId?: string;
   durationMs: number;
   exitCode: number | null;
   usage: Usage;
@@ -45,6 +50,7 @@ export interface GatewayResult {
 export interface GatewayContext {
   config: GatewayConfig;
   logger: Logger;
+  sessions: SessionStore;
 }
 
 type OptionsOf<C extends CliName> = (typeof PROVIDERS)[C] extends Provider<infer O> ? O : never;
@@ -64,16 +70,17 @@ export class Gateway {
     signal?: AbortSignal,
   ): Promise<GatewayResult> {
     const provider = PROVIDERS[cli] as Provider<OptionsOf<C>>;
-    const { config, logger } = this.ctx;
+    const { config, logger, sessions } = this.ctx;
     const correlationId = req.correlationId ?? randomUUID();
     rejectUnsupported(req.unsupported);
-    const cwd = checkDirectory(req.cwd ?? process.cwd(), "cwd");
-    const session = planSession(cli, req);
-    const model = resolveModel(provider, req.model);
+    if (req.cwd) checkDirectory(req.cwd, "cwd");
+    const target = resolveSession(sessions, provider, req, resolveModel(provider, req.model));
+    const { cwd, model } = target;
+    checkDirectory(cwd, "cwd");
     const invocation = provider.buildInvocation({
       prompt: req.prompt,
       model,
-      session,
+      session: target.plan,
       options: req.options,
     });
 
@@ -114,6 +121,17 @@ export class Gateway {
       idleTimeoutMs: req.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
     });
+    const session = sessions.recordRun(cli, target.session?.id, {
+      nativeId: result.sessionId,
+      cwd,
+      model,
+      usage: result.usage,
+      costUsd: result.costUsd,
+    });
+    if (session) {
+      result.sessionId = session.nativeId ?? result.sessionId;
+      result.gatewaySessionId = session.id;
+    }
     if (result.error) {
       logger.error(
         `${cli} CLI execution failed [${result.error.category}]: ${firstLine(result.error.message)} [${correlationId}]`,
@@ -237,19 +255,6 @@ function rejectUnsupported(unsupported: Record<string, unknown> | undefined): vo
     if (!isDefault)
       throw invalidInput(`${name}: ${NOT_YET[name] ?? "not available in this version"}`);
   }
-}
-
-function planSession(cli: CliName, req: CliRequest<unknown>): SessionPlan {
-  const latestName = cli === "gemini" ? "resumeLatest" : "continueSession";
-  if (req.sessionId && req.createNewSession)
-    throw invalidInput("sessionId and createNewSession cannot be combined");
-  if (req.sessionId && req.resumeLatest)
-    throw invalidInput(`sessionId and ${latestName} cannot be combined`);
-  if (req.createNewSession && req.resumeLatest)
-    throw invalidInput(`createNewSession and ${latestName} cannot be combined`);
-  if (req.sessionId) return { mode: "resume", id: req.sessionId };
-  if (req.resumeLatest) return { mode: "latest" };
-  return { mode: "new" };
 }
 
 function firstLine(text: string): string {

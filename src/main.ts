@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { loadConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import { createLogger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
+import { openDatabase } from "./store/db.js";
+import { SESSION_MIGRATIONS, SessionStore } from "./store/sessions.js";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
@@ -24,8 +27,13 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(config.debug);
-  const gateway = new Gateway({ config, logger });
-  const server = createMcpServer(gateway, version);
+  const db = openDatabase(join(config.home, "gateway.db"), SESSION_MIGRATIONS);
+  const sessions = new SessionStore(db);
+  const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
+  if (imported)
+    logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
+  const gateway = new Gateway({ config, logger, sessions });
+  const server = createMcpServer(gateway, sessions, version);
 
   let closing = false;
   const shutdown = (why: string) => {
@@ -33,6 +41,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info(`Shutting down (${why}); stopping ${gateway.activeRuns} running CLI process(es)`);
     gateway.abortAll();
+    db.close();
     // Give the runner a moment to signal the process groups, then go.
     setTimeout(() => process.exit(0), 200).unref();
   };

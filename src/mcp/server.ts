@@ -1,17 +1,24 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Gateway } from "../gateway.js";
+import type { SessionStore } from "../store/sessions.js";
 import { registerClaudeRequest } from "./tools/claude-request.js";
 import { registerCodexRequest } from "./tools/codex-request.js";
 import { registerGeminiRequest } from "./tools/gemini-request.js";
 import { registerListModels } from "./tools/list-models.js";
+import { registerSessionTools } from "./tools/sessions.js";
 
 export const SERVER_NAME = "llm-cli-gateway";
 
-export function createMcpServer(gateway: Gateway, version: string): McpServer {
+export function createMcpServer(
+  gateway: Gateway,
+  sessions: SessionStore,
+  version: string,
+): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version });
   registerClaudeRequest(server, gateway);
   registerCodexRequest(server, gateway);
   registerGeminiRequest(server, gateway);
   registerListModels(server);
+  registerSessionTools(server, sessions);
   return server;
 }

@@ -101,6 +101,12 @@ export const geminiProvider: Provider<GeminiOptions> = {
       };
     } else if (!result || run.exitCode !== 0) {
       parsed.error = exitError(run);
+    } else if (!parsed.text && Array.isArray(result.warnings) && result.warnings.length) {
+      // e.g. "Loop detected, stopping execution": exit 0, an empty response and a warning.
+      parsed.error = {
+        category: "cli_error",
+        message: `gemini stopped without an answer: ${result.warnings.join("; ")}`,
+      };
     }
     return parsed;
   },

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { installFakeClis } from "../fakes/install-fakes.mjs";
+import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
 import { startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
@@ -15,49 +15,18 @@ const TRICKY = [
 ];
 const UUID = "2f9d84c4-046f-4268-ad76-d49aa71edafd";
 
-interface Invocation {
-  cli: string;
-  argv: string[];
-  stdin: string;
-  cwd: string;
-  pid: number;
-}
-
-let bin: string;
-let logDir: string;
-let logFile: string;
+let lane: FakeLane;
 let gw: StartedGateway;
-
-/** What the fake CLIs recorded since the last reset: one entry per process started. */
-function invocations(): Invocation[] {
-  if (!existsSync(logFile)) return [];
-  return readFileSync(logFile, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Invocation & { grandchild?: number })
-    .filter((i) => i.cli);
-}
-const grandchildren = () =>
-  existsSync(logFile)
-    ? readFileSync(logFile, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as { grandchild?: number })
-        .flatMap((i) => (i.grandchild ? [i.grandchild] : []))
-    : [];
+let logDir: string;
+const invocations = () => lane.invocations();
 
 beforeAll(async () => {
-  bin = installFakeClis();
-  logDir = mkdtempSync(join(tmpdir(), "llm-gateway-fakelog-"));
-  logFile = join(logDir, "invocations.jsonl");
-  gw = await startGateway({ PATH: `${bin}:${process.env.PATH}`, FAKE_CLI_LOG: logFile });
+  lane = await startFakeLane();
+  gw = lane.gw;
+  logDir = lane.dir;
 });
-afterAll(async () => {
-  await gw.close();
-  rmSync(bin, { recursive: true, force: true });
-  rmSync(logDir, { recursive: true, force: true });
-});
-beforeEach(() => rmSync(logFile, { force: true }));
+afterAll(() => lane.close());
+beforeEach(() => lane.reset());
 
 const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
@@ -90,7 +59,7 @@ describe("request tools over MCP, with fake CLIs", () => {
     "%s_request delivers tricky prompts byte-exact on stdin, never in argv",
     async (cli) => {
       for (const prompt of TRICKY) {
-        rmSync(logFile, { force: true });
+        lane.reset();
         const r = await gw.call(`${cli}_request`, { prompt });
         expect(r.isError).toBeFalsy();
         const [inv] = invocations();
@@ -110,19 +79,22 @@ describe("request tools over MCP, with fake CLIs", () => {
   it("resolves model aliases and passes the model flag", async () => {
     await gw.call("gemini_request", { prompt: "x", model: "pro" });
     expect(invocations()[0]?.argv).toEqual(expect.arrayContaining(["-m", "gemini-2.5-pro"]));
-    rmSync(logFile, { force: true });
+    lane.reset();
     const r = await gw.call("claude_request", { prompt: "x", model: "sonnet" });
     expect(invocations()[0]?.argv).toEqual(expect.arrayContaining(["--model", "sonnet"]));
     expect(sc(r).model).toBe("sonnet");
-    rmSync(logFile, { force: true });
+    lane.reset();
     await gw.call("codex_request", { prompt: "x", model: "latest" });
     expect(invocations()[0]?.argv).toEqual(expect.arrayContaining(["-m", "gpt-6.1-sol"]));
   });
 
   it("maps each CLI's options to its flags", async () => {
+    const claudeSession = sc(await gw.call("claude_request", { prompt: "first" })).sessionId;
+    const codexSession = sc(await gw.call("codex_request", { prompt: "first" })).sessionId;
+    lane.reset();
     await gw.call("claude_request", {
       prompt: "x",
-      sessionId: UUID,
+      sessionId: claudeSession,
       allowedTools: ["Read"],
       disallowedTools: ["Bash"],
     });
@@ -131,17 +103,17 @@ describe("request tools over MCP, with fake CLIs", () => {
       "--output-format",
       "json",
       "--resume",
-      UUID,
+      claudeSession,
       "--allowedTools",
       "Read",
       "--disallowedTools",
       "Bash",
     ]);
-    rmSync(logFile, { force: true });
+    lane.reset();
     await gw.call("claude_request", { prompt: "x", continueSession: true });
     expect(invocations()[0]?.argv).toContain("--continue");
-    rmSync(logFile, { force: true });
-    await gw.call("codex_request", { prompt: "x", fullAuto: true, sessionId: UUID });
+    lane.reset();
+    await gw.call("codex_request", { prompt: "x", fullAuto: true, sessionId: codexSession });
     expect(invocations()[0]?.argv).toEqual([
       "exec",
       "--json",
@@ -149,13 +121,13 @@ describe("request tools over MCP, with fake CLIs", () => {
       "-s",
       "workspace-write",
       "resume",
-      UUID,
+      codexSession,
       "-",
     ]);
-    rmSync(logFile, { force: true });
+    lane.reset();
     await gw.call("codex_request", { prompt: "x", dangerouslyBypassApprovalsAndSandbox: true });
     expect(invocations()[0]?.argv).toContain("--dangerously-bypass-approvals-and-sandbox");
-    rmSync(logFile, { force: true });
+    lane.reset();
     await gw.call("gemini_request", {
       prompt: "x",
       resumeLatest: true,
@@ -191,7 +163,7 @@ describe("rejected requests never start a CLI", () => {
     ["claude_request", { prompt: "" }, /Prompt cannot be empty/],
     ["codex_request", { prompt: "   \n" }, /Prompt cannot be empty/],
     ["gemini_request", { prompt: "x".repeat(100_001) }, /Prompt too long \(max 100k chars\)/],
-    ["claude_request", { prompt: "x", sessionId: "--resume" }, /sessionId must be a session UUID/],
+    ["claude_request", { prompt: "x", sessionId: "--resume" }, /sessionId must be a session id/],
     ["gemini_request", { prompt: "x", sessionId: "../x" }, /sessionId/],
     ["codex_request", { prompt: "x", sessionId: "a\u0000b" }, /sessionId/],
     ["claude_request", { prompt: "x", model: "--help" }, /model must be/],
@@ -294,7 +266,7 @@ describe("failures are typed tool errors, never fake successes", () => {
         category: "timeout",
         message: "Process timed out after 1000ms",
       });
-      const pids = [...invocations().map((i) => i.pid), ...grandchildren()];
+      const pids = [...invocations().map((i) => i.pid), ...lane.grandchildren()];
       expect(pids.length).toBe(2);
       expect(await survivors(pids)).toEqual([]);
     },

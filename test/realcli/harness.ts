@@ -30,6 +30,8 @@ export interface MockApi {
 export interface RealLane {
   mock: MockApi;
   gateway: StartedGateway;
+  /** Stops the gateway process and starts a new one over the same homes. */
+  restartGateway(): Promise<StartedGateway>;
   /** Throw-away HOME of the gateway and the CLIs it starts. */
   home: string;
   /** The working directory requests run in. */
@@ -80,10 +82,14 @@ export async function startRealLane(extraEnv: Record<string, string> = {}): Prom
     no_proxy: "127.0.0.1,localhost,::1",
     ...extraEnv,
   };
-  const gateway = await startGateway(env, { home, cwd: workdir });
-  return {
+  const lane: RealLane = {
     mock,
-    gateway,
+    gateway: await startGateway(env, { home, cwd: workdir }),
+    async restartGateway() {
+      await lane.gateway.close();
+      lane.gateway = await startGateway(env, { home, cwd: workdir });
+      return lane.gateway;
+    },
     home,
     workdir,
     mainRequests: (marker) =>
@@ -93,11 +99,12 @@ export async function startRealLane(extraEnv: Record<string, string> = {}): Prom
           (e) => e.dialect !== "proxy" && e.kind === "main" && (e.prompt ?? "").includes(marker),
         ),
     async close() {
-      await gateway.close();
+      await lane.gateway.close();
       await mock.close();
       rmSync(home, { recursive: true, force: true });
     },
   };
+  return lane;
 }
 
 /** The settings that point each CLI at the mock and stop all other traffic (CLI-FACTS §2, §4). */

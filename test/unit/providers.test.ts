@@ -227,6 +227,16 @@ describe("gemini parser (real samples)", () => {
     ).toBeDefined();
   });
 
+  it("treats an empty response with a warning (loop detection) as a failure", () => {
+    const stdout = JSON.stringify({
+      session_id: "s",
+      response: "",
+      warnings: ["Loop detected, stopping execution"],
+    });
+    const r = geminiProvider.parse({ stdout, stderr: "", exitCode: 0, signal: null });
+    expect(r.error?.message).toMatch(/Loop detected/);
+  });
+
   it("builds flags, sends stdout to a file and keeps the prompt on stdin", () => {
     const inv = geminiProvider.buildInvocation({
       prompt: "-p",

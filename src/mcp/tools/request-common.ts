@@ -3,7 +3,8 @@ import { ERROR_CATEGORIES } from "../../errors.js";
 import type { GatewayResult } from "../../gateway.js";
 
 export const MAX_PROMPT_CHARS = 100_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Session ids are UUIDs (and legacy ids like "legacy-1"): never a flag, a path or a NUL. */
+export const SESSION_ID = /^[A-Za-z0-9][\w-]{0,127}$/;
 
 export const prompt = z
   .string()
@@ -20,7 +21,10 @@ export const model = z
 
 export const sessionId = z
   .string()
-  .regex(UUID, "sessionId must be a session UUID returned by an earlier request")
+  .regex(
+    SESSION_ID,
+    "sessionId must be a session id: letters, digits, - and _, not starting with -",
+  )
   .optional()
   .describe("Resume this CLI session (the sessionId an earlier result returned)");
 
@@ -122,6 +126,7 @@ export const requestOutput = {
   model: z.string().optional(),
   correlationId: z.string(),
   sessionId: z.string().optional(),
+  gatewaySessionId: z.string().optional(),
   durationMs: z.number(),
   exitCode: z.number().nullable(),
   usage,

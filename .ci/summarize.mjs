@@ -1,0 +1,35 @@
+// Sums the suites' results into the one closing line CI reads: "N passed, M failed".
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = process.argv[2];
+let passed = 0;
+let failed = 0;
+
+for (const suite of ["fast", "real"]) {
+  const file = join(dir, `${suite}.json`);
+  if (!existsSync(file)) {
+    console.log(`${suite}: no results (the suite did not run)`);
+    failed += 1;
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, "utf8"));
+  console.log(`${suite}: ${r.numPassedTests} passed, ${r.numFailedTests} failed of ${r.numTotalTests}`);
+  passed += r.numPassedTests;
+  failed += r.numFailedTests + (r.success ? 0 : r.numFailedTests === 0 ? 1 : 0);
+}
+
+const tap = join(dir, "mock.tap");
+if (existsSync(tap)) {
+  const text = readFileSync(tap, "utf8");
+  const count = (key) => Number(new RegExp(`^# ${key} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+  console.log(`mock: ${count("pass")} passed, ${count("fail")} failed`);
+  passed += count("pass");
+  failed += count("fail");
+} else {
+  console.log("mock: no results");
+  failed += 1;
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,112 @@
+import { invalidInput } from "./errors.js";
+import type { CliRequest } from "./gateway.js";
+import type { CliName, Provider, SessionPlan } from "./providers/types.js";
+import type { SessionRecord, SessionStore } from "./store/sessions.js";
+
+/** Which session a request continues, how the CLI is told, and where and with which model it runs. */
+export interface SessionTarget {
+  session?: SessionRecord;
+  plan: SessionPlan;
+  cwd: string;
+  model?: string;
+}
+
+const LATEST_OPTION: Record<CliName, string> = {
+  claude: "continueSession",
+  codex: "resumeLatest",
+  gemini: "resumeLatest",
+};
+
+/**
+ * The session rules, per request:
+ * - `sessionId`: that session (gateway id or the CLI's own id), resumed natively;
+ * - `createNewSession`: a fresh session;
+ * - otherwise the CLI's active session (session_create / session_set_active), if any;
+ * - `continueSession` (claude) / `resumeLatest` (gemini) with no active session: the CLI's most recent
+ *   session in the working directory (`--continue`, `--resume latest`);
+ * - otherwise a fresh session.
+ * A resume runs in the directory the session started in; a codex resume keeps the session's model.
+ */
+export function resolveSession(
+  store: SessionStore,
+  provider: Provider<never>,
+  req: CliRequest<unknown>,
+  requestedModel: string | undefined,
+): SessionTarget {
+  const cli = provider.name;
+  const latest = LATEST_OPTION[cli];
+  if (req.sessionId && req.createNewSession)
+    throw invalidInput("sessionId and createNewSession cannot be combined");
+  if (req.sessionId && req.resumeLatest)
+    throw invalidInput(`sessionId and ${latest} cannot be combined`);
+  if (req.createNewSession && req.resumeLatest)
+    throw invalidInput(`createNewSession and ${latest} cannot be combined`);
+
+  const cwd = req.cwd ?? process.cwd();
+  if (req.createNewSession) return { plan: { mode: "new" }, cwd, model: requestedModel };
+
+  const session = req.sessionId ? findSession(store, cli, req.sessionId) : store.active(cli);
+  if (!session) {
+    const plan: SessionPlan = req.resumeLatest ? { mode: "latest" } : { mode: "new" };
+    return { plan, cwd, model: requestedModel };
+  }
+  return {
+    session,
+    plan: planFor(provider, session),
+    cwd: sessionCwd(cli, session, req.cwd),
+    model: sessionModel(cli, session, requestedModel),
+  };
+}
+
+function findSession(store: SessionStore, cli: CliName, id: string): SessionRecord {
+  const session = store.find(cli, id);
+  if (session?.cli === cli) return session;
+  if (session)
+    throw invalidInput(
+      `Session ${id} belongs to ${session.cli}; use ${session.cli}_request to continue it`,
+    );
+  if (store.wasDeleted(id)) throw invalidInput(`Session ${id} was deleted`);
+  for (const other of ["claude", "codex", "gemini"] as const) {
+    const owner = other !== cli ? store.find(other, id) : undefined;
+    if (owner)
+      throw invalidInput(`Session ${id} belongs to ${other}; use ${other}_request to continue it`);
+  }
+  throw invalidInput(
+    `Unknown sessionId ${id} for ${cli}: use a sessionId returned by ${cli}_request or session_create (see session_list)`,
+  );
+}
+
+function planFor(provider: Provider<never>, session: SessionRecord): SessionPlan {
+  if (session.started && session.nativeId) return { mode: "resume", id: session.nativeId };
+  // session_create reserved the id; the CLI creates its session under it on the first request.
+  if (session.nativeId && provider.supportsNewSessionId)
+    return { mode: "new-with-id", id: session.nativeId };
+  return { mode: "new" };
+}
+
+/** claude and gemini find a session only from the directory it started in. */
+function sessionCwd(cli: CliName, session: SessionRecord, requested: string | undefined): string {
+  if (!session.cwd) return requested ?? process.cwd();
+  if (requested && requested !== session.cwd && cli !== "codex") {
+    throw invalidInput(
+      `Session ${session.id} started in ${session.cwd}; ${cli} finds sessions by directory, so it resumes there (omit cwd or pass that directory)`,
+    );
+  }
+  return requested ?? session.cwd;
+}
+
+/** A codex resume with another model compacts the conversation into a summary: refuse it. */
+function sessionModel(
+  cli: CliName,
+  session: SessionRecord,
+  requested: string | undefined,
+): string | undefined {
+  if (cli !== "codex" || !session.started) return requested ?? session.model ?? undefined;
+  if (requested && requested !== session.model) {
+    const current = session.model ? `model ${session.model}` : "codex's default model";
+    throw invalidInput(
+      `codex session ${session.id} uses ${current}; resuming it with ${requested} would make codex replace the conversation with a summary. Omit model, or start a new session (createNewSession) for ${requested}`,
+    );
+  }
+  return session.model ?? undefined;
+}

@@ -1,0 +1,37 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+
+/** Versioned migrations, applied in order, each once. Never edit one that has shipped: add another. */
+export type Migration = (db: Db) => void;
+
+/**
+ * Opens a SQLite file shared by several gateway processes (one per client window): WAL so readers
+ * never block the writer, a busy timeout so writers wait for each other instead of failing, and
+ * owner-only modes on the directory and the files.
+ */
+export function openDatabase(path: string, migrations: readonly Migration[]): Db {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const isNew = !existsSync(path);
+  const db = new Database(path);
+  db.pragma("busy_timeout = 10000");
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  if (isNew) chmodSync(path, 0o600);
+  migrate(db, migrations);
+  for (const suffix of ["-wal", "-shm"])
+    if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+  return db;
+}
+
+function migrate(db: Db, migrations: readonly Migration[]): void {
+  // IMMEDIATE takes the write lock first, so two processes starting together migrate once.
+  db.transaction(() => {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    for (let v = version; v < migrations.length; v++) migrations[v]!(db);
+    if (version < migrations.length) db.pragma(`user_version = ${migrations.length}`);
+  }).immediate();
+}

@@ -1,0 +1,4 @@
+export const VERSIONS: { claude: string; codex: string; gemini: string };
+export function realCliDir(): string;
+export function realCliBin(): string;
+export function installRealClis(): string;
