@@ -14,7 +14,9 @@ for (const suite of ["fast", "real"]) {
     continue;
   }
   const r = JSON.parse(readFileSync(file, "utf8"));
-  console.log(`${suite}: ${r.numPassedTests} passed, ${r.numFailedTests} failed of ${r.numTotalTests}`);
+  console.log(
+    `${suite}: ${r.numPassedTests} passed, ${r.numFailedTests} failed of ${r.numTotalTests}`,
+  );
   passed += r.numPassedTests;
   failed += r.numFailedTests + (r.success ? 0 : r.numFailedTests === 0 ? 1 : 0);
 }

@@ -1,5 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Gateway } from "../gateway.js";
+import { ToolRegistry } from "./tool-list.js";
 import type { SessionStore } from "../store/sessions.js";
 import { registerClaudeRequest } from "./tools/claude-request.js";
 import { registerCodexRequest } from "./tools/codex-request.js";
@@ -15,10 +16,12 @@ export function createMcpServer(
   version: string,
 ): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version });
-  registerClaudeRequest(server, gateway);
-  registerCodexRequest(server, gateway);
-  registerGeminiRequest(server, gateway);
-  registerListModels(server);
-  registerSessionTools(server, sessions);
+  const tools = new ToolRegistry(server);
+  registerClaudeRequest(tools, gateway);
+  registerCodexRequest(tools, gateway);
+  registerGeminiRequest(tools, gateway);
+  registerListModels(tools);
+  registerSessionTools(tools, sessions);
+  tools.serveList();
   return server;
 }

@@ -306,3 +306,33 @@ describe("a missing CLI", () => {
     }
   });
 });
+
+describe("tools/list", () => {
+  it("lists every tool with input and output schemas, compactly", async () => {
+    const { tools } = await gw.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(
+      [
+        "claude_request",
+        "codex_request",
+        "gemini_request",
+        "list_models",
+        "session_clear_all",
+        "session_create",
+        "session_delete",
+        "session_get",
+        "session_list",
+        "session_set_active",
+      ].sort(),
+    );
+    for (const tool of tools) {
+      expect(tool.description?.length).toBeGreaterThan(10);
+      expect(tool.inputSchema).not.toHaveProperty("$schema");
+      expect(tool.outputSchema).toBeDefined();
+    }
+    expect(tools.find((t) => t.name === "claude_request")?.inputSchema.required).toEqual([
+      "prompt",
+    ]);
+    // Every client pays for this document in context on every turn.
+    expect(JSON.stringify({ tools }).length).toBeLessThan(15_000);
+  });
+});

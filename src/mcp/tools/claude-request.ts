@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolRegistry } from "../tool-list.js";
 import { z } from "zod";
 import type { Gateway } from "../../gateway.js";
 import { toolError } from "./errors.js";
@@ -25,14 +25,14 @@ const input = z.strictObject({
   strictMcpConfig: z.boolean().optional().describe("Not in this version (rejected if true)"),
 });
 
-export function registerClaudeRequest(server: McpServer, gateway: Gateway): void {
-  server.registerTool(
+export function registerClaudeRequest(tools: ToolRegistry, gateway: Gateway): void {
+  tools.add(
     "claude_request",
     {
       description:
         "Run Claude Code (claude -p) on a prompt and return its answer, session id, usage and cost.",
       inputSchema: input,
-      outputSchema: requestOutput,
+      outputSchema: z.object(requestOutput),
       annotations: { openWorldHint: true },
     },
     async (args, extra) => {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolRegistry } from "../tool-list.js";
 import { z } from "zod";
 import type { Gateway } from "../../gateway.js";
 import { invalidInput } from "../../errors.js";
@@ -17,14 +17,14 @@ const input = z.strictObject({
     .describe("Pass --dangerously-bypass-approvals-and-sandbox"),
 });
 
-export function registerCodexRequest(server: McpServer, gateway: Gateway): void {
-  server.registerTool(
+export function registerCodexRequest(tools: ToolRegistry, gateway: Gateway): void {
+  tools.add(
     "codex_request",
     {
       description:
         "Run OpenAI Codex (codex exec) on a prompt and return its answer, session id and usage. Default sandbox: read-only.",
       inputSchema: input,
-      outputSchema: requestOutput,
+      outputSchema: z.object(requestOutput),
       annotations: { openWorldHint: true },
     },
     async (args, extra) => {

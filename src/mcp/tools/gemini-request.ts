@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolRegistry } from "../tool-list.js";
 import { z } from "zod";
 import type { Gateway } from "../../gateway.js";
 import { GEMINI_APPROVAL_MODES } from "../../providers/gemini.js";
@@ -21,14 +21,14 @@ const input = z.strictObject({
     .describe("Extra absolute workspace directories (--include-directories)"),
 });
 
-export function registerGeminiRequest(server: McpServer, gateway: Gateway): void {
-  server.registerTool(
+export function registerGeminiRequest(tools: ToolRegistry, gateway: Gateway): void {
+  tools.add(
     "gemini_request",
     {
       description:
         "Run Google Gemini CLI (gemini) on a prompt and return its answer, session id and usage.",
       inputSchema: input,
-      outputSchema: requestOutput,
+      outputSchema: z.object(requestOutput),
       annotations: { openWorldHint: true },
     },
     async (args, extra) => {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolRegistry } from "../tool-list.js";
 import { z } from "zod";
 import { PROVIDERS } from "../../providers/index.js";
 import { CLI_NAMES } from "../../providers/types.js";
@@ -10,14 +10,14 @@ const catalog = z.object({
   cliDefault: z.string(),
 });
 
-export function registerListModels(server: McpServer): void {
-  server.registerTool(
+export function registerListModels(tools: ToolRegistry): void {
+  tools.add(
     "list_models",
     {
       description:
         "List known models and aliases per CLI. Aliases map to model ids; cliAliases are resolved by the CLI itself; other ids pass through.",
       inputSchema: z.strictObject({ cli: z.enum(CLI_NAMES).optional() }),
-      outputSchema: { clis: z.record(z.string(), catalog) },
+      outputSchema: z.object({ clis: z.record(z.string(), catalog) }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ cli }) => {

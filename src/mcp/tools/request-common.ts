@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { ERROR_CATEGORIES } from "../../errors.js";
 import type { GatewayResult } from "../../gateway.js";
 
 export const MAX_PROMPT_CHARS = 100_000;
@@ -10,14 +9,14 @@ export const prompt = z
   .string()
   .max(MAX_PROMPT_CHARS, "Prompt too long (max 100k chars)")
   .refine((p) => p.trim().length > 0, "Prompt cannot be empty")
-  .describe("The prompt (1-100,000 chars), passed byte-exact on stdin");
+  .describe("1-100,000 chars");
 
 export const model = z
   .string()
   .max(100)
   .regex(/^[A-Za-z0-9][\w.:/[\]-]*$/, "model must be a model id or alias such as sonnet or latest")
   .optional()
-  .describe("Model id or alias (see list_models)");
+  .describe("Model or alias (list_models)");
 
 export const sessionId = z
   .string()
@@ -26,7 +25,7 @@ export const sessionId = z
     "sessionId must be a session id: letters, digits, - and _, not starting with -",
   )
   .optional()
-  .describe("Resume this CLI session (the sessionId an earlier result returned)");
+  .describe("Session to resume (a returned sessionId)");
 
 /** A tool name or pattern; never starts with "-" so it cannot be read as a flag. */
 const toolName = z
@@ -39,51 +38,28 @@ const toolName = z
   );
 export const toolList = z.array(toolName).max(100).optional();
 
+const ms = (min: number, max: number) => z.number().int().min(min).max(max).optional();
+
 export const common = {
   prompt,
   model,
   sessionId,
   createNewSession: z.boolean().optional().describe("Start a fresh session"),
-  cwd: z
-    .string()
-    .max(4096)
-    .optional()
-    .describe("Absolute working directory for the CLI (default: the gateway's)"),
-  timeoutMs: z
-    .number()
-    .int()
-    .min(1000)
-    .max(86_400_000)
-    .optional()
-    .describe("Wall-clock limit (default: none)"),
-  idleTimeoutMs: z
-    .number()
-    .int()
-    .min(30_000)
-    .max(3_600_000)
-    .optional()
-    .describe("Stop the CLI after this long without output (30,000-3,600,000)"),
+  cwd: z.string().max(4096).optional().describe("Absolute working directory"),
+  timeoutMs: ms(1000, 86_400_000).describe("Wall-clock limit (default none)"),
+  idleTimeoutMs: ms(30_000, 3_600_000).describe("Stop after this long without output"),
   correlationId: z
     .string()
     .max(128)
     .regex(/^[\w.:-]+$/, "correlationId may contain letters, digits, _ . : -")
     .optional()
-    .describe("Trace id (generated when omitted)"),
-  approvalStrategy: z
-    .enum(["legacy", "mcp_managed"])
-    .optional()
-    .describe('"legacy" only in this version'),
-  approvalPolicy: z
-    .enum(["strict", "balanced", "permissive"])
-    .optional()
-    .describe("Not in this version (rejected)"),
-  mcpServers: z
-    .array(z.string().max(100))
-    .max(50)
-    .optional()
-    .describe("Not in this version (rejected unless empty)"),
-  optimizePrompt: z.boolean().optional().describe("Not in this version (rejected if true)"),
-  optimizeResponse: z.boolean().optional().describe("Not in this version (rejected if true)"),
+    .describe("Trace id (generated if omitted)"),
+  // Seed options this version rejects unless left at their defaults (see rejectUnsupported).
+  approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),
+  approvalPolicy: z.enum(["strict", "balanced", "permissive"]).optional(),
+  mcpServers: z.array(z.string().max(100)).max(50).optional(),
+  optimizePrompt: z.boolean().optional(),
+  optimizeResponse: z.boolean().optional(),
 };
 
 type CommonInput = {
@@ -112,13 +88,8 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
   };
 }
 
-const usage = z.object({
-  inputTokens: z.number().optional(),
-  outputTokens: z.number().optional(),
-  cacheReadTokens: z.number().optional(),
-  cacheWriteTokens: z.number().optional(),
-  reasoningTokens: z.number().optional(),
-});
+// inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens
+const usage = z.record(z.string(), z.number());
 
 export const requestOutput = {
   text: z.string(),
@@ -133,7 +104,7 @@ export const requestOutput = {
   costUsd: z.number().optional(),
   turns: z.number().optional(),
   retryCount: z.number(),
-  error: z.object({ category: z.enum(ERROR_CATEGORIES), message: z.string() }).optional(),
+  error: z.object({ category: z.string(), message: z.string() }).optional(),
 };
 
 /** An MCP tool result: the text for the model, and everything in structuredContent. */

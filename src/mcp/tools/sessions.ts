@@ -1,5 +1,5 @@
+import type { ToolRegistry } from "../tool-list.js";
 import { randomUUID } from "node:crypto";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { invalidInput } from "../../errors.js";
 import { CLI_NAMES, type CliName } from "../../providers/types.js";
@@ -16,24 +16,12 @@ const sessionIdField = z
   )
   .describe("Gateway session id, or the CLI's own session id");
 
-const sessionShape = z.object({
-  id: z.string(),
-  cli,
-  nativeSessionId: z.string().nullable(),
-  cwd: z.string().nullable(),
-  model: z.string().nullable(),
-  description: z.string(),
-  createdAt: z.string(),
-  lastUsedAt: z.string(),
-  requestCount: z.number(),
-  usage: z.record(z.string(), z.number()),
-  costUsd: z.number(),
-  active: z.boolean(),
-});
+// Fields: id, cli, nativeSessionId, cwd, model, description, createdAt, lastUsedAt, requestCount, usage, costUsd, active.
+const sessionShape = z.looseObject({ id: z.string(), cli });
 const activeShape = z.record(z.string(), z.string().nullable());
 
 /** The six session tools: thin views over the session store. */
-export function registerSessionTools(server: McpServer, store: SessionStore): void {
+export function registerSessionTools(tools: ToolRegistry, store: SessionStore): void {
   const view = (s: SessionRecord) => ({
     id: s.id,
     cli: s.cli,
@@ -71,7 +59,7 @@ export function registerSessionTools(server: McpServer, store: SessionStore): vo
       }
     };
 
-  server.registerTool(
+  tools.add(
     "session_create",
     {
       description:
@@ -81,7 +69,7 @@ export function registerSessionTools(server: McpServer, store: SessionStore): vo
         description: z.string().max(500).optional(),
         setAsActive: z.boolean().optional().describe("Default true"),
       }),
-      outputSchema: { session: sessionShape },
+      outputSchema: z.object({ session: sessionShape }),
     },
     guarded(
       ({
@@ -108,12 +96,12 @@ export function registerSessionTools(server: McpServer, store: SessionStore): vo
     ),
   );
 
-  server.registerTool(
+  tools.add(
     "session_list",
     {
       description: "List sessions (most recently used first) and the active session per CLI.",
       inputSchema: z.strictObject({ cli: cli.optional() }),
-      outputSchema: { sessions: z.array(sessionShape), activeSessions: activeShape },
+      outputSchema: z.object({ sessions: z.array(sessionShape), activeSessions: activeShape }),
       annotations: { readOnlyHint: true },
     },
     guarded(({ cli: name }: { cli?: CliName }) => ({
@@ -122,12 +110,12 @@ export function registerSessionTools(server: McpServer, store: SessionStore): vo
     })),
   );
 
-  server.registerTool(
+  tools.add(
     "session_set_active",
     {
       description: "Set (or with null clear) the active session of a CLI.",
       inputSchema: z.strictObject({ cli, sessionId: sessionIdField.nullable() }),
-      outputSchema: { activeSessions: activeShape },
+      outputSchema: z.object({ activeSessions: activeShape }),
     },
     guarded(({ cli: name, sessionId }: { cli: CliName; sessionId: string | null }) => {
       if (sessionId === null) store.setActive(name, null);
@@ -141,24 +129,24 @@ export function registerSessionTools(server: McpServer, store: SessionStore): vo
     }),
   );
 
-  server.registerTool(
+  tools.add(
     "session_get",
     {
       description: "One session's details.",
       inputSchema: z.strictObject({ sessionId: sessionIdField }),
-      outputSchema: { session: sessionShape },
+      outputSchema: z.object({ session: sessionShape }),
       annotations: { readOnlyHint: true },
     },
     guarded(({ sessionId }: { sessionId: string }) => ({ session: view(existing(sessionId)) })),
   );
 
-  server.registerTool(
+  tools.add(
     "session_delete",
     {
       description:
         "Delete a session from the gateway (the CLI's own history files are left alone).",
       inputSchema: z.strictObject({ sessionId: sessionIdField }),
-      outputSchema: { deleted: z.string() },
+      outputSchema: z.object({ deleted: z.string() }),
       annotations: { destructiveHint: true },
     },
     guarded(({ sessionId }: { sessionId: string }) => {
@@ -168,12 +156,12 @@ export function registerSessionTools(server: McpServer, store: SessionStore): vo
     }),
   );
 
-  server.registerTool(
+  tools.add(
     "session_clear_all",
     {
       description: "Delete all sessions, or all of one CLI.",
       inputSchema: z.strictObject({ cli: cli.optional() }),
-      outputSchema: { deletedCount: z.number() },
+      outputSchema: z.object({ deletedCount: z.number() }),
       annotations: { destructiveHint: true },
     },
     guarded(({ cli: name }: { cli?: CliName }) => ({ deletedCount: store.clearAll(name) })),
