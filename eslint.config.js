@@ -22,7 +22,12 @@ export default tseslint.config(
         TextDecoder: "readonly",
       },
     },
-    rules: { "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }] },
+    rules: {
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+    },
   },
   // Tests read loosely typed tool results.
   { files: ["test/**"], rules: { "@typescript-eslint/no-explicit-any": "off" } },

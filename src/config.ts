@@ -13,6 +13,10 @@ export interface GatewayConfig {
   maxOutputBytes: number;
   /** Time between SIGTERM and SIGKILL when a run is stopped. */
   killGraceMs: number;
+  /** Jobs running at once in this process, in all and per CLI, and how many may wait. */
+  limits: { maxConcurrent: number; maxPerCli: number; maxQueue: number };
+  /** How long finished jobs and their output are kept. */
+  jobRetentionMs: number;
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -26,7 +30,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     debug: Boolean(env.DEBUG),
     timeoutMs: positiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
     maxOutputBytes: positiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
-    killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? 2000,
+    killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? 1500,
+    limits: {
+      maxConcurrent: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT") ?? 8,
+      maxPerCli: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI") ?? 4,
+      maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? 64,
+    },
+    jobRetentionMs: (positiveInt(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? 24) * 3_600_000,
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
   };
 }

@@ -13,6 +13,7 @@ export const ERROR_CATEGORIES = [
   "canceled",
   "circuit_open",
   "saturated",
+  "interrupted",
   "internal",
 ] as const;
 

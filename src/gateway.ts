@@ -6,7 +6,7 @@ import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
 import { PROVIDERS, resolveModel } from "./providers/index.js";
-import type { CliName, ParsedOutput, Provider, Usage } from "./providers/types.js";
+import type { CliName, Invocation, ParsedOutput, Provider, Usage } from "./providers/types.js";
 import { checkDirectory } from "./validate.js";
 
 /** A validated request for one CLI, whichever tool it came from. */
@@ -22,6 +22,8 @@ export interface CliRequest<O> {
   cwd?: string;
   timeoutMs?: number;
   idleTimeoutMs?: number;
+  /** "json": the answer text is the CLI's whole JSON result (claude outputFormat). */
+  outputFormat?: "text" | "json";
   /** Seed options this build does not implement yet: rejected unless left at their defaults. */
   unsupported?: Record<string, unknown>;
   options: O;
@@ -43,6 +45,8 @@ export interface GatewayResult {
   turns?: number;
   retryCount: number;
   error?: { category: ErrorCategory; message: string };
+  /** Thinking / reasoning blocks the CLI printed. */
+  thinking?: string[];
   /** The CLI's own final JSON result (claude outputFormat "json"). */
   raw?: unknown;
 }
@@ -53,75 +57,102 @@ export interface GatewayContext {
   sessions: SessionStore;
 }
 
-type OptionsOf<C extends CliName> = (typeof PROVIDERS)[C] extends Provider<infer O> ? O : never;
+export type OptionsOf<C extends CliName> =
+  (typeof PROVIDERS)[C] extends Provider<infer O> ? O : never;
+
+/** A request that passed validation: nothing about it can be refused any more, only fail. */
+export interface PreparedRequest {
+  cli: CliName;
+  correlationId: string;
+  prompt: string;
+  model?: string;
+  cwd: string;
+  invocation: Invocation;
+  gatewaySessionId?: string;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  outputJson: boolean;
+}
+
+/** What the job layer hears while a CLI runs. */
+export interface RunHooks {
+  signal?: AbortSignal;
+  onSpawn?: (pid: number) => void;
+  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+}
 
 /**
- * The request pipeline: validate → plan the session → build the invocation → run → parse → answer.
- * Every CLI request, sync or async, goes through `request`.
+ * The request pipeline, in two steps. `prepare`: validate, resolve the session, build the
+ * invocation — it throws `invalid_input` before anything runs. `execute`: run the CLI, parse its
+ * output, update the session. The job manager calls both, for sync and async requests alike.
  */
 export class Gateway {
-  private readonly running = new Set<AbortController>();
-
   constructor(private readonly ctx: GatewayContext) {}
 
-  async request<C extends CliName>(
-    cli: C,
-    req: CliRequest<OptionsOf<C>>,
-    signal?: AbortSignal,
-  ): Promise<GatewayResult> {
+  prepare<C extends CliName>(cli: C, req: CliRequest<OptionsOf<C>>): PreparedRequest {
     const provider = PROVIDERS[cli] as Provider<OptionsOf<C>>;
-    const { config, logger, sessions } = this.ctx;
-    const correlationId = req.correlationId ?? randomUUID();
     rejectUnsupported(req.unsupported);
     if (req.cwd) checkDirectory(req.cwd, "cwd");
-    const target = resolveSession(sessions, provider, req, resolveModel(provider, req.model));
-    const { cwd, model } = target;
-    checkDirectory(cwd, "cwd");
-    const invocation = provider.buildInvocation({
+    const target = resolveSession(
+      this.ctx.sessions,
+      provider,
+      req,
+      resolveModel(provider, req.model),
+    );
+    checkDirectory(target.cwd, "cwd");
+    return {
+      cli,
+      correlationId: req.correlationId ?? randomUUID(),
       prompt: req.prompt,
-      model,
-      session: target.plan,
-      options: req.options,
-    });
+      model: target.model,
+      cwd: target.cwd,
+      invocation: provider.buildInvocation({
+        prompt: req.prompt,
+        model: target.model,
+        session: target.plan,
+        options: req.options,
+      }),
+      gatewaySessionId: target.session?.id,
+      timeoutMs: req.timeoutMs ?? this.ctx.config.timeoutMs,
+      idleTimeoutMs: req.idleTimeoutMs,
+      outputJson: req.outputFormat === "json",
+    };
+  }
 
+  async execute(prepared: PreparedRequest, hooks: RunHooks = {}): Promise<GatewayResult> {
+    const { config, logger, sessions } = this.ctx;
+    const { cli, correlationId, model, cwd, invocation } = prepared;
+    const provider = PROVIDERS[cli] as Provider<never>;
     logger.info(
-      `${cli}_request invoked with model=${model ?? "default"}, prompt length=${req.prompt.length} [${correlationId}]`,
+      `${cli}_request invoked with model=${model ?? "default"}, prompt length=${prepared.prompt.length} [${correlationId}]`,
     );
     logger.debug(`${cli} args: ${JSON.stringify(invocation.args)} cwd=${cwd}`);
 
-    const abort = new AbortController();
-    const onCallerAbort = () => abort.abort();
-    signal?.addEventListener("abort", onCallerAbort, { once: true });
-    if (signal?.aborted) abort.abort();
-    this.running.add(abort);
-    let run: RunOutcome;
-    try {
-      run = await runProcess({
-        command: provider.binary,
-        args: invocation.args,
-        stdin: invocation.stdin,
-        stdoutToFile: invocation.stdoutToFile,
-        cwd,
-        env: config.childEnv,
-        timeoutMs: req.timeoutMs ?? config.timeoutMs,
-        idleTimeoutMs: req.idleTimeoutMs,
-        maxOutputBytes: config.maxOutputBytes,
-        killGraceMs: config.killGraceMs,
-        signal: abort.signal,
-      });
-    } finally {
-      this.running.delete(abort);
-      signal?.removeEventListener("abort", onCallerAbort);
-    }
+    const run = await runProcess({
+      command: provider.binary,
+      args: invocation.args,
+      stdin: invocation.stdin,
+      stdoutToFile: invocation.stdoutToFile,
+      cwd,
+      env: config.childEnv,
+      timeoutMs: prepared.timeoutMs,
+      idleTimeoutMs: prepared.idleTimeoutMs,
+      maxOutputBytes: config.maxOutputBytes,
+      killGraceMs: config.killGraceMs,
+      signal: hooks.signal,
+      onSpawn: hooks.onSpawn,
+      onOutput: hooks.onOutput,
+    });
 
     const result = toResult(provider, run, {
       correlationId,
       model,
-      timeoutMs: req.timeoutMs ?? config.timeoutMs,
-      idleTimeoutMs: req.idleTimeoutMs,
+      timeoutMs: prepared.timeoutMs,
+      idleTimeoutMs: prepared.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
     });
-    const session = sessions.recordRun(cli, target.session?.id, {
+    if (prepared.outputJson && result.raw !== undefined) result.text = JSON.stringify(result.raw);
+    const session = sessions.recordRun(cli, prepared.gatewaySessionId, {
       nativeId: result.sessionId,
       cwd,
       model,
@@ -142,15 +173,6 @@ export class Gateway {
       );
     }
     return result;
-  }
-
-  /** Stop every run in flight (gateway shutdown). */
-  abortAll(): void {
-    for (const abort of this.running) abort.abort();
-  }
-
-  get activeRuns(): number {
-    return this.running.size;
   }
 }
 
@@ -188,6 +210,7 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
     usage: parsed.usage,
     costUsd: parsed.costUsd,
     turns: parsed.turns,
+    thinking: parsed.thinking,
     raw: parsed.raw,
     error: parsed.error,
   };

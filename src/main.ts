@@ -4,14 +4,19 @@ import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { loadConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
+import { JobManager } from "./jobs/manager.js";
 import { createLogger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
 import { openDatabase } from "./store/db.js";
-import { SESSION_MIGRATIONS, SessionStore } from "./store/sessions.js";
+import { JobStore } from "./store/jobs.js";
+import { GATEWAY_MIGRATIONS } from "./store/schema.js";
+import { SessionStore } from "./store/sessions.js";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
-) as { version: string };
+) as {
+  version: string;
+};
 
 async function main(): Promise<void> {
   const arg = process.argv[2];
@@ -27,27 +32,38 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(config.debug);
-  const db = openDatabase(join(config.home, "gateway.db"), SESSION_MIGRATIONS);
+  const db = openDatabase(join(config.home, "gateway.db"), GATEWAY_MIGRATIONS);
   const sessions = new SessionStore(db);
   const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
   if (imported)
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
-  const gateway = new Gateway({ config, logger, sessions });
-  const server = createMcpServer(gateway, sessions, version);
+  const jobStore = new JobStore(db);
+  const jobs = new JobManager({
+    gateway: new Gateway({ config, logger, sessions }),
+    store: jobStore,
+    logger,
+    limits: config.limits,
+    retentionMs: config.jobRetentionMs,
+    killGraceMs: config.killGraceMs,
+  });
+  jobs.start();
+  const server = createMcpServer(
+    { jobs, jobStore, sessions, retentionMs: config.jobRetentionMs },
+    version,
+  );
 
   let closing = false;
-  const shutdown = (why: string) => {
+  const shutdown = async (why: string) => {
     if (closing) return;
     closing = true;
-    logger.info(`Shutting down (${why}); stopping ${gateway.activeRuns} running CLI process(es)`);
-    gateway.abortAll();
+    logger.info(`Shutting down (${why}); stopping ${jobs.activeJobs} job(s)`);
+    await jobs.stop();
     db.close();
-    // Give the runner a moment to signal the process groups, then go.
-    setTimeout(() => process.exit(0), 200).unref();
+    process.exit(0);
   };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.stdin.on("end", () => shutdown("stdin closed"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.stdin.on("end", () => void shutdown("stdin closed"));
 
   logger.info(`Starting llm-cli-gateway MCP server v${version}`);
   await server.connect(new StdioServerTransport());

@@ -1,27 +1,49 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Gateway } from "../gateway.js";
-import { ToolRegistry } from "./tool-list.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { JobManager } from "../jobs/manager.js";
+import type { JobStore } from "../store/jobs.js";
 import type { SessionStore } from "../store/sessions.js";
-import { registerClaudeRequest } from "./tools/claude-request.js";
-import { registerCodexRequest } from "./tools/codex-request.js";
-import { registerGeminiRequest } from "./tools/gemini-request.js";
+import { ToolRegistry } from "./registry.js";
+import { JobTaskStore } from "./task-store.js";
+import { claudeRequestTool } from "./tools/claude-request.js";
+import { codexRequestTool } from "./tools/codex-request.js";
+import { geminiRequestTool } from "./tools/gemini-request.js";
+import { registerJobTools } from "./tools/jobs.js";
 import { registerListModels } from "./tools/list-models.js";
+import { registerRequestTools } from "./tools/request-tools.js";
 import { registerSessionTools } from "./tools/sessions.js";
 
 export const SERVER_NAME = "llm-cli-gateway";
 
-export function createMcpServer(
-  gateway: Gateway,
-  sessions: SessionStore,
-  version: string,
-): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version });
-  const tools = new ToolRegistry(server);
-  registerClaudeRequest(tools, gateway);
-  registerCodexRequest(tools, gateway);
-  registerGeminiRequest(tools, gateway);
+export interface ServerParts {
+  jobs: JobManager;
+  jobStore: JobStore;
+  sessions: SessionStore;
+  retentionMs: number;
+}
+
+export function createMcpServer(parts: ServerParts, version: string): Server {
+  const server = new Server(
+    { name: SERVER_NAME, version },
+    {
+      capabilities: {
+        tools: {},
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+      },
+      taskStore: new JobTaskStore(parts.jobs, parts.jobStore, parts.retentionMs),
+    },
+  );
+  const tools = new ToolRegistry();
+  for (const spec of [claudeRequestTool, codexRequestTool, geminiRequestTool]) {
+    registerRequestTools(
+      tools,
+      parts.jobs,
+      parts.jobStore,
+      spec as Parameters<typeof registerRequestTools>[3],
+    );
+  }
+  registerJobTools(tools, parts.jobs, parts.jobStore);
   registerListModels(tools);
-  registerSessionTools(tools, sessions);
-  tools.serveList();
+  registerSessionTools(tools, parts.sessions);
+  tools.install(server);
   return server;
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, closeSync, fstatSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -20,6 +20,10 @@ export interface RunSpec {
   maxOutputBytes: number;
   killGraceMs: number;
   signal?: AbortSignal;
+  /** Called with each decoded piece of output as it arrives. */
+  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Called once the process is running, with its pid (also its process group id). */
+  onSpawn?: (pid: number) => void;
 }
 
 export type StopReason = "timeout" | "idle_timeout" | "output_overflow" | "canceled";
@@ -36,31 +40,26 @@ export interface RunOutcome {
   spawnError?: NodeJS.ErrnoException;
 }
 
-/** How often a file-backed stdout is checked for growth (idle timeout and output cap). */
-const FILE_POLL_MS = 200;
+/** How often a file-backed stdout is read for new output. */
+const FILE_POLL_MS = 100;
 /** After the process exits, how long to wait for its pipes to close (grandchildren may hold them). */
 const PIPE_DRAIN_MS = 1000;
 
 export function runProcess(spec: RunSpec): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const stdoutFile = spec.stdoutToFile ? openTempOutput() : undefined;
+    const outFile = spec.stdoutToFile ? new TailedFile() : undefined;
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
       shell: false,
       detached: true, // own process group, so the whole tree can be stopped at once
-      stdio: [
-        spec.stdin === undefined ? "ignore" : "pipe",
-        stdoutFile ? stdoutFile.fd : "pipe",
-        "pipe",
-      ],
+      stdio: [spec.stdin === undefined ? "ignore" : "pipe", outFile ? outFile.fd : "pipe", "pipe"],
     });
 
-    const stdout = new TextCollector();
-    const stderr = new TextCollector();
+    const stdout = new TextCollector("stdout", spec.onOutput);
+    const stderr = new TextCollector("stderr", spec.onOutput);
     let outputBytes = 0;
-    let fileBytes = 0;
     let lastActivity = performance.now();
     let stopped: StopReason | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -83,19 +82,25 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       timers.push(setTimeout(() => signalGroup("SIGKILL"), spec.killGraceMs).unref());
     };
 
-    const onData = (collector: TextCollector) => (chunk: Buffer) => {
+    /** Every byte of output, piped or read from the file, passes here. */
+    const take = (collector: TextCollector, chunk: Buffer) => {
+      if (chunk.length === 0) return;
       lastActivity = performance.now();
+      const room = spec.maxOutputBytes - outputBytes;
       outputBytes += chunk.length;
-      if (outputBytes + fileBytes > spec.maxOutputBytes) stop("output_overflow");
-      else collector.push(chunk);
+      if (chunk.length > room) {
+        if (room > 0) collector.push(chunk.subarray(0, room));
+        stop("output_overflow");
+      } else collector.push(chunk);
     };
-    child.stdout?.on("data", onData(stdout));
-    child.stderr?.on("data", onData(stderr));
+    child.stdout?.on("data", (chunk: Buffer) => take(stdout, chunk));
+    child.stderr?.on("data", (chunk: Buffer) => take(stderr, chunk));
 
     if (spec.stdin !== undefined && child.stdin) {
       child.stdin.on("error", () => {}); // EPIPE when the CLI exits without reading: not our failure
       child.stdin.end(spec.stdin);
     }
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
 
     const finish = (spawnError?: NodeJS.ErrnoException) => {
       if (finished) return;
@@ -104,12 +109,12 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       spec.signal?.removeEventListener("abort", onAbort);
       // Leave nothing behind: helpers the CLI started in its group go too.
       signalGroup("SIGKILL");
-      let stdoutText = stdout.text();
-      if (stdoutFile) {
-        stdoutText = stdoutFile.readAndRemove(spec.maxOutputBytes);
+      if (outFile) {
+        if (!stopped || stopped !== "output_overflow") take(stdout, outFile.readNew());
+        outFile.close();
       }
       resolve({
-        stdout: stdoutText,
+        stdout: stdout.text(),
         stderr: stderr.text(),
         exitCode: exit?.code ?? null,
         signal: exit?.signal ?? null,
@@ -133,19 +138,15 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     else spec.signal?.addEventListener("abort", onAbort, { once: true });
 
     if (spec.timeoutMs) timers.push(setTimeout(() => stop("timeout"), spec.timeoutMs));
-    if (spec.idleTimeoutMs || stdoutFile) {
+    if (spec.idleTimeoutMs || outFile) {
       const every = Math.min(FILE_POLL_MS, spec.idleTimeoutMs ?? FILE_POLL_MS);
-      const watch = setInterval(() => {
-        if (stdoutFile) {
-          const size = stdoutFile.size();
-          if (size !== fileBytes) lastActivity = performance.now();
-          fileBytes = size;
-          if (outputBytes + fileBytes > spec.maxOutputBytes) stop("output_overflow");
-        }
-        if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
-          stop("idle_timeout");
-      }, every);
-      timers.push(watch);
+      timers.push(
+        setInterval(() => {
+          if (outFile && !stopped) take(stdout, outFile.readNew());
+          if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
+            stop("idle_timeout");
+        }, every),
+      );
     }
   });
 }
@@ -155,37 +156,46 @@ class TextCollector {
   private readonly decoder = new StringDecoder("utf8");
   private readonly parts: string[] = [];
 
+  constructor(
+    private readonly stream: "stdout" | "stderr",
+    private readonly onOutput?: (stream: "stdout" | "stderr", text: string) => void,
+  ) {}
+
   push(chunk: Buffer): void {
-    this.parts.push(this.decoder.write(chunk));
+    const text = this.decoder.write(chunk);
+    this.parts.push(text);
+    if (text) this.onOutput?.(this.stream, text);
   }
 
   text(): string {
-    this.parts.push(this.decoder.end());
+    const rest = this.decoder.end();
+    if (rest) this.onOutput?.(this.stream, rest);
+    this.parts.push(rest);
     return this.parts.join("");
   }
 }
 
-interface TempOutput {
-  fd: number;
-  size(): number;
-  readAndRemove(maxBytes: number): string;
-}
+/** A private temporary file the child writes its stdout to, read as it grows. */
+class TailedFile {
+  private readonly dir = mkdtempSync(join(tmpdir(), "llm-gateway-out-"));
+  readonly fd = openSync(join(this.dir, "stdout"), "w+", 0o600);
+  private offset = 0;
+  private readonly buffer = Buffer.alloc(1 << 20);
 
-function openTempOutput(): TempOutput {
-  const dir = mkdtempSync(join(tmpdir(), "llm-gateway-out-"));
-  const path = join(dir, "stdout");
-  const fd = openSync(path, "w+", 0o600);
-  return {
-    fd,
-    size: () => fstatSync(fd).size,
-    readAndRemove(maxBytes) {
-      try {
-        const bytes = readFileSync(path);
-        return new StringDecoder("utf8").end(bytes.subarray(0, maxBytes));
-      } finally {
-        closeSync(fd);
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
+  /** The bytes written since the last call. */
+  readNew(): Buffer {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const n = readSync(this.fd, this.buffer, 0, this.buffer.length, this.offset);
+      if (n === 0) break;
+      this.offset += n;
+      parts.push(Buffer.from(this.buffer.subarray(0, n)));
+    }
+    return Buffer.concat(parts);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

@@ -3,6 +3,7 @@ import {
   categoryForMessage,
   categoryForStatus,
   isObject,
+  jsonLine,
   jsonLines,
   num,
   stderrTail,
@@ -23,7 +24,7 @@ export interface ClaudeOptions {
   dangerouslySkipPermissions?: boolean;
 }
 
-/** Claude Code: `claude -p --output-format json`, prompt on stdin. */
+/** Claude Code: `claude -p --output-format stream-json --verbose`, prompt on stdin. */
 export const claudeProvider: Provider<ClaudeOptions> = {
   name: "claude",
   binary: "claude",
@@ -48,7 +49,9 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     session,
     options,
   }: InvocationRequest<ClaudeOptions>): Invocation {
-    const args = ["-p", "--output-format", "json"];
+    // stream-json (which needs --verbose with -p) ends with the same result object as json mode,
+    // and its events before that feed progress notifications.
+    const args = ["-p", "--output-format", "stream-json", "--verbose"];
     if (model) args.push("--model", model);
     if (session.mode === "resume") args.push("--resume", session.id);
     if (session.mode === "new-with-id") args.push("--session-id", session.id);
@@ -59,10 +62,26 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     return { args, stdin: prompt };
   },
 
+  progress(line: string): string | undefined {
+    const event = jsonLine(line);
+    if (event?.type === "system" && event.subtype === "init")
+      return `claude started (${str(event.model) ?? "default model"})`;
+    if (
+      event?.type !== "assistant" ||
+      !isObject(event.message) ||
+      !Array.isArray(event.message.content)
+    )
+      return undefined;
+    const tools = event.message.content
+      .filter((b) => isObject(b) && b.type === "tool_use")
+      .map((b) => str(b.name));
+    if (tools.length) return `claude is using ${tools.join(", ")}`;
+    return "claude is answering";
+  },
+
   parse(run: RawRun): ParsedOutput {
-    const result = jsonLines(run.stdout)
-      .reverse()
-      .find((event) => event.type === "result");
+    const events = jsonLines(run.stdout);
+    const result = events.findLast((event) => event.type === "result");
     if (!result) return failedWithoutResult(run);
 
     const text = str(result.result) ?? "";
@@ -73,6 +92,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
       usage: usageOf(result.usage),
       costUsd: num(result.total_cost_usd),
       turns: num(result.num_turns),
+      thinking: thinkingOf(events),
       raw: result,
     };
     if (result.is_error === true || result.subtype !== "success") {
@@ -84,6 +104,23 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     return parsed;
   },
 };
+
+function thinkingOf(events: Record<string, unknown>[]): string[] | undefined {
+  const blocks: string[] = [];
+  for (const event of events) {
+    if (
+      event.type !== "assistant" ||
+      !isObject(event.message) ||
+      !Array.isArray(event.message.content)
+    )
+      continue;
+    for (const block of event.message.content) {
+      if (isObject(block) && block.type === "thinking" && typeof block.thinking === "string")
+        blocks.push(block.thinking);
+    }
+  }
+  return blocks.length ? blocks : undefined;
+}
 
 function errorCategory(result: Record<string, unknown>, text: string): ErrorCategory {
   const status = num(result.api_error_status);

@@ -1,4 +1,12 @@
-import { categoryForMessage, isObject, jsonLines, num, stderrTail, str } from "./parse-util.js";
+import {
+  categoryForMessage,
+  isObject,
+  jsonLine,
+  jsonLines,
+  num,
+  stderrTail,
+  str,
+} from "./parse-util.js";
 import type { Invocation, InvocationRequest, ParsedOutput, Provider, RawRun } from "./types.js";
 
 export interface CodexOptions {
@@ -37,12 +45,28 @@ export const codexProvider: Provider<CodexOptions> = {
     return { args, stdin: prompt };
   },
 
+  progress(line: string): string | undefined {
+    const event = jsonLine(line);
+    const item = isObject(event?.item) ? event.item : undefined;
+    if (event?.type === "turn.started") return "codex started";
+    if (event?.type === "error") return "codex is reconnecting to the model API";
+    if (!item || event?.type !== "item.started") {
+      return item?.type === "agent_message" ? "codex is answering" : undefined;
+    }
+    if (item.type === "mcp_tool_call")
+      return `codex is calling ${str(item.server)}.${str(item.tool)}`;
+    if (item.type === "command_execution") return "codex is running a command";
+    if (item.type === "file_change") return "codex is editing files";
+    return `codex: ${str(item.type) ?? "working"}`;
+  },
+
   parse(run: RawRun): ParsedOutput {
     const events = jsonLines(run.stdout);
     let nativeSessionId: string | undefined;
     let text = "";
     let usage: Record<string, unknown> | undefined;
     let failure: string | undefined;
+    const thinking: string[] = [];
     for (const event of events) {
       if (event.type === "thread.started") nativeSessionId = str(event.thread_id);
       // After a mid-stream retry codex prints the partial message and then the full one: keep the last.
@@ -52,6 +76,14 @@ export const codexProvider: Provider<CodexOptions> = {
         event.item.type === "agent_message"
       ) {
         text = str(event.item.text) ?? text;
+      }
+      if (
+        event.type === "item.completed" &&
+        isObject(event.item) &&
+        event.item.type === "reasoning"
+      ) {
+        const reasoning = str(event.item.text);
+        if (reasoning) thinking.push(reasoning);
       }
       if (event.type === "turn.completed" && isObject(event.usage)) usage = event.usage;
       if (event.type === "turn.failed") {
@@ -72,6 +104,7 @@ export const codexProvider: Provider<CodexOptions> = {
           }
         : {},
       turns: usage ? 1 : undefined,
+      ...(thinking.length ? { thinking } : {}),
     };
     if (failure) {
       parsed.error = { category: categoryForMessage(failure), message: failure };

@@ -3,6 +3,8 @@ import {
   categoryForMessage,
   categoryForStatus,
   isObject,
+  jsonLine,
+  jsonLines,
   lastJsonBlock,
   num,
   stderrTail,
@@ -37,7 +39,7 @@ const EXIT_MEANINGS: Record<number, { category: ErrorCategory; message: string }
   },
 };
 
-/** Google Gemini CLI: `gemini -o json`, prompt on stdin, stdout captured through a file. */
+/** Google Gemini CLI: `gemini -o stream-json`, prompt on stdin, stdout captured through a file. */
 export const geminiProvider: Provider<GeminiOptions> = {
   name: "gemini",
   binary: "gemini",
@@ -66,7 +68,7 @@ export const geminiProvider: Provider<GeminiOptions> = {
     session,
     options,
   }: InvocationRequest<GeminiOptions>): Invocation {
-    const args = ["-o", "json"];
+    const args = ["-o", "stream-json"];
     if (model) args.push("-m", model);
     if (session.mode === "resume") args.push("--resume", session.id);
     if (session.mode === "new-with-id") args.push("--session-id", session.id);
@@ -79,38 +81,90 @@ export const geminiProvider: Provider<GeminiOptions> = {
     return { args, stdin: prompt, stdoutToFile: true };
   },
 
-  parse(run: RawRun): ParsedOutput {
-    const out = tryJson(run.stdout.trim());
-    const result = isObject(out) ? out : undefined;
-    // On failure the JSON goes to stderr, after stack traces.
-    const errorDoc = result?.error ? result : lastJsonBlock(run.stderr);
+  progress(line: string): string | undefined {
+    const event = jsonLine(line);
+    if (event?.type === "init") return `gemini started (${str(event.model) ?? "auto model"})`;
+    if (event?.type === "tool_use") return `gemini is using ${str(event.tool_name) ?? "a tool"}`;
+    if (event?.type === "message" && event.role === "assistant") return "gemini is answering";
+    return undefined;
+  },
 
-    const parsed: ParsedOutput = {
-      text: str(result?.response) ?? "",
-      nativeSessionId: str(result?.session_id) ?? str(errorDoc?.session_id),
-      ...statsOf(result?.stats),
-      raw: result,
-    };
-    const error = errorDoc && isObject(errorDoc.error) ? errorDoc.error : undefined;
-    if (error) {
-      const message = str(error.message) ?? "gemini reported an error";
-      const code = num(error.code);
-      parsed.error = {
-        category: code && code >= 400 ? categoryForStatus(code) : categoryForMessage(message),
-        message: apiMessage(message),
-      };
-    } else if (!result || run.exitCode !== 0) {
-      parsed.error = exitError(run);
-    } else if (!parsed.text && Array.isArray(result.warnings) && result.warnings.length) {
-      // e.g. "Loop detected, stopping execution": exit 0, an empty response and a warning.
-      parsed.error = {
-        category: "cli_error",
-        message: `gemini stopped without an answer: ${result.warnings.join("; ")}`,
-      };
+  parse(run: RawRun): ParsedOutput {
+    const document = tryJson(run.stdout.trim());
+    const parsed = isObject(document) ? parseJsonDocument(document) : parseStream(run.stdout);
+    // On failure gemini -o json prints its error JSON on stderr, after stack traces.
+    const stderrDoc = parsed.error ? undefined : lastJsonBlock(run.stderr);
+    if (!parsed.error && stderrDoc && isObject(stderrDoc.error)) {
+      parsed.error = apiError(stderrDoc.error);
+      parsed.nativeSessionId ??= str(stderrDoc.session_id);
     }
-    return parsed;
+    if (!parsed.error && (!parsed.complete || run.exitCode !== 0)) parsed.error = exitError(run);
+    if (parsed.error?.category === "cli_error" && run.exitCode !== null) {
+      const status = statusForExit(run.exitCode);
+      if (status) parsed.error.category = categoryForStatus(status);
+    }
+    const { complete: _complete, ...result } = parsed;
+    return result;
   },
 };
+
+type Parsed = ParsedOutput & { complete: boolean };
+
+/** `-o json`: one object with session_id, response and stats (or error). */
+function parseJsonDocument(doc: Record<string, unknown>): Parsed {
+  const parsed: Parsed = {
+    text: str(doc.response) ?? "",
+    nativeSessionId: str(doc.session_id),
+    ...statsOf(doc.stats),
+    raw: doc,
+    complete: true,
+  };
+  if (isObject(doc.error)) parsed.error = apiError(doc.error);
+  else if (!parsed.text && Array.isArray(doc.warnings) && doc.warnings.length) {
+    // e.g. "Loop detected, stopping execution": exit 0, an empty response and a warning.
+    parsed.error = {
+      category: "cli_error",
+      message: `gemini stopped without an answer: ${doc.warnings.join("; ")}`,
+    };
+  }
+  return parsed;
+}
+
+/** `-o stream-json`: init, messages (assistant deltas), tool events, then one result event. */
+function parseStream(stdout: string): Parsed {
+  const parsed: Parsed = { text: "", usage: {}, complete: false };
+  for (const event of jsonLines(stdout)) {
+    if (event.type === "init") {
+      parsed.nativeSessionId = str(event.session_id);
+      parsed.model = str(event.model);
+    } else if (event.type === "message" && event.role === "assistant") {
+      parsed.text += str(event.content) ?? "";
+    } else if (event.type === "result") {
+      parsed.complete = true;
+      parsed.raw = event;
+      Object.assign(parsed, streamStatsOf(event.stats, parsed.model));
+      if (event.status !== "success") {
+        parsed.error = isObject(event.error)
+          ? apiError(event.error)
+          : { category: "cli_error", message: `gemini reported ${String(event.status)}` };
+      }
+    }
+  }
+  return parsed;
+}
+
+/** gemini wraps the API's error JSON in its message; unwrap it for a readable one and its status. */
+function apiError(error: Record<string, unknown>): { category: ErrorCategory; message: string } {
+  const message = str(error.message) ?? "gemini reported an error";
+  const inner = /\{"error":\{.*\}\}/s.exec(message);
+  const innerError = inner ? tryJson(inner[0]) : undefined;
+  const api = isObject(innerError) && isObject(innerError.error) ? innerError.error : undefined;
+  const code = num(api?.code) ?? num(error.code);
+  return {
+    category: code && code >= 400 ? categoryForStatus(code) : categoryForMessage(message),
+    message: str(api?.message) ?? message,
+  };
+}
 
 function exitError(run: RawRun): { category: ErrorCategory; message: string } {
   const code = run.exitCode;
@@ -121,11 +175,7 @@ function exitError(run: RawRun): { category: ErrorCategory; message: string } {
       category: known.category,
       message: tail ? `${known.message}: ${tail}` : known.message,
     };
-  // gemini exits with the HTTP status & 0xff: 244 = 500, 173 = 429, 247 = 503.
-  const status =
-    code !== null
-      ? [429, 500, 502, 503, 504, 401, 403].find((s) => (s & 0xff) === code)
-      : undefined;
+  const status = code !== null ? statusForExit(code) : undefined;
   if (status)
     return { category: categoryForStatus(status), message: tail || `gemini API error ${status}` };
   if (code === 0) {
@@ -138,11 +188,9 @@ function exitError(run: RawRun): { category: ErrorCategory; message: string } {
   };
 }
 
-/** gemini wraps the API's error JSON in its message; unwrap it for a readable one. */
-function apiMessage(message: string): string {
-  const inner = tryJson(message);
-  if (isObject(inner) && isObject(inner.error)) return str(inner.error.message) ?? message;
-  return message;
+/** gemini exits with the HTTP status & 0xff: 244 = 500, 173 = 429, 247 = 503. */
+function statusForExit(code: number): number | undefined {
+  return [429, 500, 502, 503, 504, 401, 403].find((status) => (status & 0xff) === code);
 }
 
 /** stats.models lists every model a turn used (the router too); tokens are summed, the main one named. */
@@ -169,4 +217,21 @@ function statsOf(stats: unknown): { usage: Usage; model?: string; turns?: number
     model ??= name;
   }
   return { usage, model, turns: requests ? 1 : undefined };
+}
+
+/** The stream result's stats: totals, and per model input/output/cached. */
+function streamStatsOf(
+  stats: unknown,
+  model: string | undefined,
+): { usage: Usage; model?: string; turns?: number } {
+  if (!isObject(stats)) return { usage: {} };
+  return {
+    usage: {
+      inputTokens: num(stats.input_tokens),
+      outputTokens: num(stats.output_tokens),
+      cacheReadTokens: num(stats.cached),
+    },
+    model: model ?? (isObject(stats.models) ? Object.keys(stats.models)[0] : undefined),
+    turns: 1,
+  };
 }

@@ -86,3 +86,11 @@ export function stderrTail(stderr: string, lines = 5): string {
     .slice(-lines)
     .join("\n");
 }
+
+/** The JSON object on one line of streamed output, or undefined. */
+export function jsonLine(line: string): Record<string, unknown> | undefined {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith("{")) return undefined;
+  const value = tryJson(trimmed);
+  return isObject(value) ? value : undefined;
+}

@@ -19,6 +19,8 @@ export interface ParsedOutput {
   usage: Usage;
   costUsd?: number;
   turns?: number;
+  /** Thinking / reasoning blocks the CLI printed. */
+  thinking?: string[];
   /** Set when the run failed, whatever its exit code said. */
   error?: { category: ErrorCategory; message: string };
   /** The CLI's own final JSON result, for callers who ask for it. */
@@ -74,4 +76,6 @@ export interface Provider<O = unknown> {
   readonly supportsNewSessionId: boolean;
   buildInvocation(request: InvocationRequest<O>): Invocation;
   parse(run: RawRun): ParsedOutput;
+  /** A short progress note for one line of the CLI's streamed stdout (never prompt text), if it is worth one. */
+  progress(line: string): string | undefined;
 }

@@ -43,10 +43,64 @@ export async function main(cli) {
   const sessionId =
     argValue(argv, "--resume") ?? argValue(argv, "--session-id") ?? resumeId(argv) ?? randomUUID();
   const model = argValue(argv, "--model") ?? argValue(argv, "-m");
-  const out = FORMATS[cli]({ text, sessionId, model });
-  process.stdout.write(out);
+  const streaming =
+    argValue(argv, "--output-format") === "stream-json" || argValue(argv, "-o") === "stream-json";
+  // [[fake:stream=N]] [[fake:every=MS]]: N progress events, MS apart, before the answer.
+  for (let i = 0; i < Number(directives.stream ?? 0); i++) {
+    process.stdout.write(JSON.stringify(PROGRESS_EVENTS[cli](i)) + "\n");
+    await sleep(Number(directives.every ?? 100));
+  }
+  process.stdout.write((streaming ? STREAMS : FORMATS)[cli]({ text, sessionId, model }));
   process.exitCode = directives.exit ? Number(directives.exit) : 0;
 }
+
+/** One streamed event per CLI, as the real ones print while they work. */
+const PROGRESS_EVENTS = {
+  claude: (i) => ({
+    type: "assistant",
+    message: { role: "assistant", content: [{ type: "tool_use", name: "Read", input: { n: i } }] },
+  }),
+  codex: (i) => ({
+    type: "item.started",
+    item: { id: `item_${i}`, type: "command_execution", status: "in_progress" },
+  }),
+  gemini: (i) => ({ type: "tool_use", tool_name: "read_file", tool_id: `t${i}`, parameters: {} }),
+};
+
+/** Stream formats: claude stream-json (init, assistant, result), gemini stream-json (init, deltas, result). */
+const STREAMS = {
+  claude(args) {
+    const { sessionId, text } = args;
+    const init = {
+      type: "system",
+      subtype: "init",
+      session_id: sessionId,
+      model: args.model ?? "claude-opus-5-5",
+    };
+    const message = { role: "assistant", content: [{ type: "text", text }] };
+    const events = [init, { type: "assistant", message, session_id: sessionId }];
+    return events.map((e) => JSON.stringify(e)).join("\n") + "\n" + FORMATS.claude(args);
+  },
+  codex: (args) => FORMATS.codex(args),
+  gemini({ text, sessionId, model }) {
+    const sample = readFileSync(join(SAMPLES, "gemini-turn3-continue.stream.jsonl"), "utf8");
+    const [init, user, , , , result] = sample
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const m = model ?? "gemini-2.5-pro";
+    const half = Math.ceil(text.length / 2);
+    const deltas = [text.slice(0, half), text.slice(half)].map((content) => ({
+      type: "message",
+      role: "assistant",
+      content,
+      delta: true,
+    }));
+    result.stats.models = { [m]: result.stats.models["gemini-2.5-pro"] };
+    const events = [{ ...init, session_id: sessionId, model: m }, user, ...deltas, result];
+    return events.map((e) => JSON.stringify(e)).join("\n") + "\n";
+  },
+};
 
 const FORMATS = {
   claude({ text, sessionId, model }) {

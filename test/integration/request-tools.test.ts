@@ -101,7 +101,8 @@ describe("request tools over MCP, with fake CLIs", () => {
     expect(invocations()[0]?.argv).toEqual([
       "-p",
       "--output-format",
-      "json",
+      "stream-json",
+      "--verbose",
       "--resume",
       claudeSession,
       "--allowedTools",
@@ -136,7 +137,7 @@ describe("request tools over MCP, with fake CLIs", () => {
     });
     expect(invocations()[0]?.argv).toEqual([
       "-o",
-      "json",
+      "stream-json",
       "--resume",
       "latest",
       "--approval-mode",
@@ -313,8 +314,14 @@ describe("tools/list", () => {
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
         "claude_request",
+        "claude_request_async",
         "codex_request",
+        "codex_request_async",
         "gemini_request",
+        "gemini_request_async",
+        "llm_job_cancel",
+        "llm_job_result",
+        "llm_job_status",
         "list_models",
         "session_clear_all",
         "session_create",
@@ -334,5 +341,8 @@ describe("tools/list", () => {
     ]);
     // Every client pays for this document in context on every turn.
     expect(JSON.stringify({ tools }).length).toBeLessThan(15_000);
+    expect(tools.find((t) => t.name === "codex_request")?.execution).toEqual({
+      taskSupport: "optional",
+    });
   });
 });

@@ -87,7 +87,8 @@ describe("claude parser (real samples)", () => {
     expect(inv.args).toEqual([
       "-p",
       "--output-format",
-      "json",
+      "stream-json",
+      "--verbose",
       "--model",
       "sonnet",
       "--resume",
@@ -227,6 +228,33 @@ describe("gemini parser (real samples)", () => {
     ).toBeDefined();
   });
 
+  it("reads stream-json: session, deltas joined, stats", () => {
+    const r = parse(geminiProvider, "gemini-turn3-continue");
+    expect(r.error).toBeUndefined();
+    expect(r.nativeSessionId).toBe("be95aa25-526e-4101-9d0d-51335f93469d");
+    expect(r.text).toBe("MOCK-REPLY 3: gamma-yseawc continue the most recent se");
+    expect(r.model).toBe("gemini-2.5-pro");
+    expect(r.usage).toMatchObject({ inputTokens: 7902, outputTokens: 14, cacheReadTokens: 0 });
+  });
+
+  it("reads a stream-json error result (captured from gemini 0.61 with a persistent 500)", () => {
+    const stdout = [
+      '{"type":"init","timestamp":"2026-11-30T05:36:23.613Z","session_id":"9443f325-d1ed-49b1-bdc8-78903c3d4aa9","model":"gemini-2.5-pro"}',
+      '{"type":"result","timestamp":"2026-11-30T05:36:27.995Z","status":"error","error":{"type":"unknown","message":"[API Error: {\\"error\\":{\\"code\\":500,\\"message\\":\\"mock injected 500 (status)\\",\\"status\\":\\"INTERNAL\\"}}]"},"stats":{"total_tokens":0,"input_tokens":0,"output_tokens":0,"cached":0,"input":0,"duration_ms":0,"tool_calls":0,"models":{}}}',
+    ].join("\n");
+    const r = geminiProvider.parse({ stdout, stderr: "", exitCode: 244, signal: null });
+    expect(r.error).toEqual({ category: "provider_error", message: "mock injected 500 (status)" });
+    expect(r.nativeSessionId).toBe("9443f325-d1ed-49b1-bdc8-78903c3d4aa9");
+  });
+
+  it("treats a stream without its result event as a failure", () => {
+    const stdout =
+      '{"type":"init","session_id":"s","model":"m"}\n{"type":"message","role":"assistant","content":"partial","delta":true}\n';
+    const r = geminiProvider.parse({ stdout, stderr: "", exitCode: 0, signal: null });
+    expect(r.error?.category).toBe("cli_error");
+    expect(r.text).toBe("partial");
+  });
+
   it("treats an empty response with a warning (loop detection) as a failure", () => {
     const stdout = JSON.stringify({
       session_id: "s",
@@ -252,7 +280,7 @@ describe("gemini parser (real samples)", () => {
     expect(inv.stdin).toBe("-p");
     expect(inv.args).toEqual([
       "-o",
-      "json",
+      "stream-json",
       "-m",
       "gemini-2.5-pro",
       "--resume",
@@ -264,5 +292,35 @@ describe("gemini parser (real samples)", () => {
       "--include-directories",
       "/a,/b",
     ]);
+  });
+});
+
+describe("progress notes from streamed events", () => {
+  it("say what the CLI does, never the prompt", () => {
+    expect(
+      claudeProvider.progress('{"type":"system","subtype":"init","model":"claude-sonnet-4-5"}'),
+    ).toBe("claude started (claude-sonnet-4-5)");
+    expect(
+      claudeProvider.progress(
+        '{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Bash","input":{"command":"secret"}}]}}',
+      ),
+    ).toBe("claude is using Bash");
+    expect(
+      codexProvider.progress(
+        '{"type":"item.started","item":{"type":"mcp_tool_call","server":"mini","tool":"echo"}}',
+      ),
+    ).toBe("codex is calling mini.echo");
+    expect(
+      codexProvider.progress(
+        '{"type":"item.started","item":{"type":"command_execution","command":"cat secret"}}',
+      ),
+    ).toBe("codex is running a command");
+    expect(
+      geminiProvider.progress('{"type":"message","role":"user","content":"my prompt"}'),
+    ).toBeUndefined();
+    expect(geminiProvider.progress('{"type":"init","model":"gemini-2.5-pro"}')).toBe(
+      "gemini started (gemini-2.5-pro)",
+    );
+    expect(geminiProvider.progress("not json")).toBeUndefined();
   });
 });

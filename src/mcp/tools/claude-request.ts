@@ -1,59 +1,33 @@
-import type { ToolRegistry } from "../tool-list.js";
 import { z } from "zod";
-import type { Gateway } from "../../gateway.js";
-import { toolError } from "./errors.js";
-import { common, commonRequest, requestOutput, toolList, toToolResult } from "./request-common.js";
+import { common, commonRequest, toolList } from "./request-common.js";
+import type { RequestToolSpec } from "./request-tools.js";
 
 const input = z.strictObject({
   ...common,
-  continueSession: z
-    .boolean()
-    .optional()
-    .describe("Resume claude's most recent session in cwd (--continue)"),
-  allowedTools: toolList.describe("Only these claude tools, e.g. Read, Bash(git log:*)"),
-  disallowedTools: toolList.describe("Deny these claude tools"),
+  continueSession: z.boolean().optional().describe("Active session, else claude's latest in cwd"),
+  allowedTools: toolList.describe("e.g. Read, Bash(git log:*)"),
+  disallowedTools: toolList,
   dangerouslySkipPermissions: z
     .boolean()
     .optional()
-    .describe(
-      "Pass --dangerously-skip-permissions (claude refuses it as root unless IS_SANDBOX=1)",
-    ),
-  outputFormat: z
-    .enum(["text", "json"])
-    .optional()
-    .describe('"json": the text is claude\'s full JSON result'),
-  strictMcpConfig: z.boolean().optional().describe("Not in this version (rejected if true)"),
+    .describe("claude refuses it as root unless IS_SANDBOX=1"),
+  outputFormat: z.enum(["text", "json"]).optional().describe("json: claude's whole result"),
+  strictMcpConfig: z.boolean().optional(),
 });
 
-export function registerClaudeRequest(tools: ToolRegistry, gateway: Gateway): void {
-  tools.add(
-    "claude_request",
-    {
-      description:
-        "Run Claude Code (claude -p) on a prompt and return its answer, session id, usage and cost.",
-      inputSchema: input,
-      outputSchema: z.object(requestOutput),
-      annotations: { openWorldHint: true },
+export const claudeRequestTool: RequestToolSpec<"claude", typeof input> = {
+  cli: "claude",
+  description:
+    "Run Claude Code (claude -p) on a prompt; returns its answer, session id, usage and cost.",
+  input,
+  toRequest: (args) => ({
+    ...commonRequest(args, { strictMcpConfig: args.strictMcpConfig }),
+    resumeLatest: args.continueSession,
+    outputFormat: args.outputFormat,
+    options: {
+      allowedTools: args.allowedTools,
+      disallowedTools: args.disallowedTools,
+      dangerouslySkipPermissions: args.dangerouslySkipPermissions,
     },
-    async (args, extra) => {
-      try {
-        const result = await gateway.request(
-          "claude",
-          {
-            ...commonRequest(args, { strictMcpConfig: args.strictMcpConfig }),
-            resumeLatest: args.continueSession,
-            options: {
-              allowedTools: args.allowedTools,
-              disallowedTools: args.disallowedTools,
-              dangerouslySkipPermissions: args.dangerouslySkipPermissions,
-            },
-          },
-          extra.signal,
-        );
-        return toToolResult(result, args.outputFormat === "json");
-      } catch (err) {
-        return toolError(err);
-      }
-    },
-  );
-}
+  }),
+};

@@ -25,7 +25,7 @@ export const sessionId = z
     "sessionId must be a session id: letters, digits, - and _, not starting with -",
   )
   .optional()
-  .describe("Session to resume (a returned sessionId)");
+  .describe("A returned sessionId, to resume");
 
 /** A tool name or pattern; never starts with "-" so it cannot be read as a flag. */
 const toolName = z
@@ -44,16 +44,15 @@ export const common = {
   prompt,
   model,
   sessionId,
-  createNewSession: z.boolean().optional().describe("Start a fresh session"),
-  cwd: z.string().max(4096).optional().describe("Absolute working directory"),
-  timeoutMs: ms(1000, 86_400_000).describe("Wall-clock limit (default none)"),
+  createNewSession: z.boolean().optional(),
+  cwd: z.string().max(4096).optional().describe("Absolute path"),
+  timeoutMs: ms(1000, 86_400_000),
   idleTimeoutMs: ms(30_000, 3_600_000).describe("Stop after this long without output"),
   correlationId: z
     .string()
     .max(128)
     .regex(/^[\w.:-]+$/, "correlationId may contain letters, digits, _ . : -")
-    .optional()
-    .describe("Trace id (generated if omitted)"),
+    .optional(),
   // Seed options this version rejects unless left at their defaults (see rejectUnsupported).
   approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),
   approvalPolicy: z.enum(["strict", "balanced", "permissive"]).optional(),
@@ -91,38 +90,56 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
 // inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens
 const usage = z.record(z.string(), z.number());
 
-export const requestOutput = {
+// Also: model, sessionId, gatewaySessionId, usage, costUsd, turns, error {category, message}.
+export const requestOutput = z.looseObject({
   text: z.string(),
-  cli: z.enum(["claude", "codex", "gemini"]),
-  model: z.string().optional(),
+  cli: z.string(),
   correlationId: z.string(),
-  sessionId: z.string().optional(),
-  gatewaySessionId: z.string().optional(),
   durationMs: z.number(),
   exitCode: z.number().nullable(),
-  usage,
-  costUsd: z.number().optional(),
-  turns: z.number().optional(),
   retryCount: z.number(),
-  error: z.object({ category: z.string(), message: z.string() }).optional(),
-};
+});
+
+/** The result fields a client sees in structuredContent (the output schema's, nothing else). */
+export function structuredResult(result: GatewayResult) {
+  const {
+    text,
+    cli,
+    model,
+    correlationId,
+    sessionId,
+    gatewaySessionId,
+    durationMs,
+    exitCode,
+    usage,
+    costUsd,
+    turns,
+    retryCount,
+    error,
+  } = result;
+  return {
+    text,
+    cli,
+    model,
+    correlationId,
+    sessionId,
+    gatewaySessionId,
+    durationMs,
+    exitCode,
+    usage: usage as Record<string, number>,
+    costUsd,
+    turns,
+    retryCount,
+    error,
+  };
+}
 
 /** An MCP tool result: the text for the model, and everything in structuredContent. */
-export function toToolResult(result: GatewayResult, outputJson = false) {
-  const { raw, ...structured } = result;
-  const text = outputJson && raw !== undefined ? JSON.stringify(raw) : result.text;
-  if (result.error) {
-    const partial = result.text ? `\n\nPartial output:\n${result.text}` : "";
-    return {
-      isError: true,
-      content: [
-        {
-          type: "text" as const,
-          text: `[${result.error.category}] ${result.error.message}${partial}`,
-        },
-      ],
-      structuredContent: structured,
-    };
-  }
-  return { content: [{ type: "text" as const, text }], structuredContent: { ...structured, text } };
+export function toToolResult(result: GatewayResult) {
+  const structuredContent = structuredResult(result);
+  if (!result.error)
+    return { content: [{ type: "text" as const, text: result.text }], structuredContent };
+  const partial = result.text ? `\n\nPartial output:\n${result.text}` : "";
+  const text = `[${result.error.category}] ${result.error.message}${partial}`;
+  return { isError: true, content: [{ type: "text" as const, text }], structuredContent };
 }

@@ -1,0 +1,317 @@
+import { randomUUID } from "node:crypto";
+import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
+import type { CliRequest, Gateway, GatewayResult, OptionsOf, PreparedRequest } from "../gateway.js";
+import type { Logger } from "../log.js";
+import { isSameProcessAlive, processStartTime } from "../process/liveness.js";
+import { PROVIDERS } from "../providers/index.js";
+import type { CliName } from "../providers/types.js";
+import {
+  TERMINAL,
+  type JobKind,
+  type JobRow,
+  type JobStatus,
+  type JobStore,
+} from "../store/jobs.js";
+import { OutputSink, type ProgressUpdate } from "./output.js";
+
+export interface JobLimits {
+  /** Jobs running at once in this gateway process. */
+  maxConcurrent: number;
+  /** Jobs of one CLI running at once. */
+  maxPerCli: number;
+  /** Jobs waiting for a slot; beyond it requests fail with `saturated`. */
+  maxQueue: number;
+}
+
+export interface JobManagerOptions {
+  gateway: Gateway;
+  store: JobStore;
+  logger: Logger;
+  limits: JobLimits;
+  /** How long finished jobs (and their output) are kept. */
+  retentionMs: number;
+  killGraceMs: number;
+}
+
+export interface SubmitOptions {
+  kind: JobKind;
+  onProgress?: (update: ProgressUpdate) => void;
+}
+
+export interface JobHandle {
+  id: string;
+  correlationId: string;
+  done: Promise<GatewayResult>;
+}
+
+interface Pending {
+  id: string;
+  prepared: PreparedRequest;
+  options: SubmitOptions;
+  abort: AbortController;
+  resolve: (result: GatewayResult) => void;
+}
+
+/** A live instance refreshes its lease this often; one not refreshed for LEASE_MS is dead. */
+const HEARTBEAT_MS = 5_000;
+const LEASE_MS = 30_000;
+
+/**
+ * Every CLI request is a job: a sync tool awaits it, an async tool returns its id. Jobs live in
+ * SQLite so that any gateway process can report on them and they outlive a restart; each process
+ * runs its own jobs under concurrency limits, and reports the jobs of dead processes interrupted.
+ */
+export class JobManager {
+  readonly instanceId = randomUUID();
+  private readonly running = new Map<string, Pending>();
+  private readonly queue: Pending[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(private readonly o: JobManagerOptions) {}
+
+  /** Registers this process, reports dead processes' jobs interrupted, and keeps the lease fresh. */
+  start(): void {
+    this.o.store.registerInstance({
+      id: this.instanceId,
+      pid: process.pid,
+      pidStart: processStartTime(process.pid) ?? null,
+      heartbeatAt: Date.now(),
+    });
+    this.maintain();
+    this.heartbeat = setInterval(() => this.maintain(), HEARTBEAT_MS).unref();
+  }
+
+  /**
+   * Validates and admits a request. Throws `invalid_input` (nothing runs) or `saturated` (the
+   * queue is full); otherwise the job is stored and runs now or when a slot frees.
+   */
+  submit<C extends CliName>(
+    cli: C,
+    request: CliRequest<OptionsOf<C>>,
+    options: SubmitOptions,
+  ): JobHandle {
+    if (this.closing) throw new GatewayError("saturated", "The gateway is shutting down");
+    const prepared = this.o.gateway.prepare(cli, request);
+    const startsNow = this.hasSlot(cli);
+    if (!startsNow && this.queue.length >= this.o.limits.maxQueue) {
+      const { maxConcurrent, maxPerCli, maxQueue } = this.o.limits;
+      throw new GatewayError(
+        "saturated",
+        `Too many requests: ${this.running.size} running (limits: ${maxConcurrent} in all, ${maxPerCli} per CLI) and ${this.queue.length} queued (limit ${maxQueue}); try again later`,
+      );
+    }
+    const id = randomUUID();
+    let resolve!: (result: GatewayResult) => void;
+    const done = new Promise<GatewayResult>((r) => (resolve = r));
+    const job: Pending = { id, prepared, options, abort: new AbortController(), resolve };
+    this.o.store.insert({
+      id,
+      cli,
+      kind: options.kind,
+      correlationId: prepared.correlationId,
+      owner: this.instanceId,
+    });
+    if (startsNow) this.launch(job);
+    else this.queue.push(job);
+    return { id, correlationId: prepared.correlationId, done };
+  }
+
+  /** Stops a job: its whole process group within the kill grace, whichever gateway process runs it. */
+  cancel(id: string): JobRow {
+    const row = this.o.store.get(id);
+    if (!row) throw invalidInput(`Unknown jobId ${id}`);
+    if (TERMINAL.has(row.status)) return row;
+    this.o.store.requestCancel(id);
+    const queued = this.queue.findIndex((j) => j.id === id);
+    if (queued !== -1) {
+      const [job] = this.queue.splice(queued, 1);
+      this.settle(
+        job!,
+        failedResult(job!.prepared, "canceled", "The request was canceled before it started"),
+        "canceled",
+      );
+    } else if (this.running.has(id)) {
+      this.running.get(id)!.abort.abort();
+    } else if (row.pid !== null && isSameProcessAlive(row.pid, row.pidStart)) {
+      // Another gateway process runs it: stop the process group; that process records the end.
+      killGroup(row.pid, "SIGTERM");
+      setTimeout(
+        () => isSameProcessAlive(row.pid!, row.pidStart) && killGroup(row.pid!, "SIGKILL"),
+        this.o.killGraceMs,
+      ).unref();
+    }
+    return this.o.store.get(id)!;
+  }
+
+  /** Shutdown: stop every running CLI; their jobs, and the queued ones, end interrupted. */
+  async stop(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const job of this.queue.splice(0))
+      this.settle(job, interruptedResult(job.prepared), "interrupted");
+    for (const job of this.running.values()) job.abort.abort();
+    await Promise.race([waitFor(() => this.running.size === 0), delay(this.o.killGraceMs + 1000)]);
+    this.o.store.removeInstance(this.instanceId);
+  }
+
+  get activeJobs(): number {
+    return this.running.size + this.queue.length;
+  }
+
+  private hasSlot(cli: CliName): boolean {
+    if (this.running.size >= this.o.limits.maxConcurrent) return false;
+    let sameCli = 0;
+    for (const job of this.running.values()) if (job.prepared.cli === cli) sameCli++;
+    return sameCli < this.o.limits.maxPerCli;
+  }
+
+  private launch(job: Pending): void {
+    this.running.set(job.id, job);
+    // Another gateway process may have cancelled it while it waited here.
+    if (this.o.store.get(job.id)?.cancelRequested) {
+      this.settle(
+        job,
+        failedResult(job.prepared, "canceled", "The request was canceled before it started"),
+        "canceled",
+      );
+    } else void this.execute(job);
+  }
+
+  private async execute(job: Pending): Promise<void> {
+    const { store, gateway, logger } = this.o;
+    const provider = PROVIDERS[job.prepared.cli];
+    const sink = new OutputSink(
+      store,
+      job.id,
+      (line) => provider.progress(line),
+      job.options.onProgress,
+    );
+    store.markRunning(job.id);
+    let result: GatewayResult;
+    try {
+      result = await gateway.execute(job.prepared, {
+        signal: job.abort.signal,
+        onSpawn: (pid) => store.setPid(job.id, pid, processStartTime(pid)),
+        onOutput: sink.write,
+      });
+    } catch (err) {
+      logger.error(
+        `job ${job.id} failed inside the gateway: ${err instanceof Error ? err.stack : String(err)}`,
+      );
+      result = failedResult(
+        job.prepared,
+        "internal",
+        err instanceof Error ? err.message : String(err),
+      );
+    } finally {
+      sink.close();
+    }
+    this.settle(job, ...this.outcome(job, result));
+  }
+
+  /** How a finished run ends: a cancel or a shutdown outranks what the killed CLI printed. */
+  private outcome(job: Pending, result: GatewayResult): [GatewayResult, JobStatus] {
+    if (this.closing && job.abort.signal.aborted)
+      return [{ ...result, error: interruptedError }, "interrupted"];
+    if (result.error?.category === "canceled" || this.o.store.get(job.id)?.cancelRequested) {
+      return [
+        {
+          ...result,
+          error: {
+            category: "canceled",
+            message: "The request was canceled; the process was stopped",
+          },
+        },
+        "canceled",
+      ];
+    }
+    return [result, result.error ? "failed" : "completed"];
+  }
+
+  private settle(job: Pending, result: GatewayResult, status: JobStatus): void {
+    this.o.store.finish(job.id, status, result, result.error);
+    this.running.delete(job.id);
+    job.resolve(result);
+    this.pump();
+  }
+
+  /** Starts queued jobs while slots are free, in arrival order (skipping CLIs at their limit). */
+  private pump(): void {
+    if (this.closing) return;
+    for (let i = 0; i < this.queue.length && this.running.size < this.o.limits.maxConcurrent;) {
+      const job = this.queue[i]!;
+      if (!this.hasSlot(job.prepared.cli)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.launch(job);
+    }
+  }
+
+  /** Refreshes this lease, ends the jobs of dead gateway processes, and prunes old jobs. */
+  private maintain(): void {
+    const { store, logger } = this.o;
+    const now = Date.now();
+    store.heartbeat(this.instanceId, now);
+    const dead = store
+      .instances()
+      .filter(
+        (i) =>
+          i.id !== this.instanceId &&
+          (now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart)),
+      );
+    for (const job of store.openJobsOf(dead.map((i) => i.id))) {
+      // Its CLI may have outlived the gateway that started it: it has no one to report to.
+      if (job.pid !== null && isSameProcessAlive(job.pid, job.pidStart))
+        killGroup(job.pid, "SIGKILL");
+      store.finish(job.id, "interrupted", undefined, interruptedError);
+      logger.warn(`job ${job.id} (${job.cli}) was interrupted: its gateway process stopped`);
+    }
+    for (const instance of dead) store.removeInstance(instance.id);
+    store.pruneEndedBefore(new Date(now - this.o.retentionMs).toISOString());
+  }
+}
+
+const interruptedError = {
+  category: "interrupted" as ErrorCategory,
+  message:
+    "The gateway process running this job stopped before it finished; its output so far is kept",
+};
+
+function failedResult(
+  prepared: PreparedRequest,
+  category: ErrorCategory,
+  message: string,
+): GatewayResult {
+  return {
+    text: "",
+    cli: prepared.cli,
+    model: prepared.model,
+    correlationId: prepared.correlationId,
+    gatewaySessionId: prepared.gatewaySessionId,
+    durationMs: 0,
+    exitCode: null,
+    usage: {},
+    retryCount: 0,
+    error: { category, message },
+  };
+}
+
+const interruptedResult = (prepared: PreparedRequest) =>
+  failedResult(prepared, interruptedError.category, interruptedError.message);
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await delay(20);
+}

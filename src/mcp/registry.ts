@@ -1,0 +1,123 @@
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type CreateTaskResult,
+  type Tool,
+  type ToolAnnotations,
+} from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { invalidInput, type GatewayError } from "../errors.js";
+import type { ProgressUpdate } from "../jobs/output.js";
+import { toolError } from "./tools/errors.js";
+
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/** What a tool handler gets besides its arguments. */
+export interface ToolContext {
+  /** Aborted when the client cancels the call. */
+  signal: AbortSignal;
+  /** Sends notifications/progress, when the client asked for them with a progress token. */
+  progress?: (update: ProgressUpdate) => void;
+}
+
+export interface ToolDefinition<I extends ObjectSchema> {
+  name: string;
+  description: string;
+  inputSchema: I;
+  outputSchema?: ObjectSchema;
+  annotations?: ToolAnnotations;
+  handler(args: z.infer<I>, ctx: ToolContext): Promise<CallToolResult> | CallToolResult;
+  /** Task-augmented calls (MCP tasks): start the work and return the task at once. */
+  startTask?(args: z.infer<I>, ctx: ToolContext): CreateTaskResult;
+}
+
+/**
+ * The tools of the server: tools/list answered from one compact, precomputed document (every
+ * client pays for it in context on every turn), and tools/call validated here, so that a bad
+ * argument is an `[invalid_input]` tool error naming the field, and nothing runs.
+ */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition<ObjectSchema>>();
+  private readonly listed: Tool[] = [];
+
+  add<I extends ObjectSchema>(tool: ToolDefinition<I>): void {
+    this.tools.set(tool.name, tool as unknown as ToolDefinition<ObjectSchema>);
+    this.listed.push({
+      name: tool.name,
+      description: tool.description,
+      inputSchema: jsonSchema(tool.inputSchema, "input") as Tool["inputSchema"],
+      ...(tool.outputSchema
+        ? { outputSchema: jsonSchema(tool.outputSchema, "output") as Tool["outputSchema"] }
+        : {}),
+      ...(tool.annotations ? { annotations: tool.annotations } : {}),
+      ...(tool.startTask ? { execution: { taskSupport: "optional" as const } } : {}),
+    });
+  }
+
+  install(server: Server): void {
+    const list = { tools: this.listed };
+    server.setRequestHandler(ListToolsRequestSchema, () => list);
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const tool = this.tools.get(request.params.name);
+      if (!tool)
+        throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
+      const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
+      if (!parsed.success) return toolError(invalidArguments(tool.name, parsed.error));
+      const token = request.params._meta?.progressToken;
+      const ctx: ToolContext = {
+        signal: extra.signal,
+        ...(token !== undefined
+          ? {
+              progress: ({ progress, message }) =>
+                void server
+                  .notification({
+                    method: "notifications/progress",
+                    params: { progressToken: token, progress, message },
+                  })
+                  .catch(() => {}),
+            }
+          : {}),
+      };
+      try {
+        if (request.params.task) {
+          if (!tool.startTask)
+            throw new McpError(ErrorCode.InvalidParams, `Tool ${tool.name} does not support tasks`);
+          return tool.startTask(parsed.data, ctx);
+        }
+        return await tool.handler(parsed.data, ctx);
+      } catch (err) {
+        if (err instanceof McpError) throw err;
+        return toolError(err);
+      }
+    });
+  }
+}
+
+function invalidArguments(tool: string, error: z.ZodError): GatewayError {
+  const issues = error.issues.map((i) =>
+    i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message,
+  );
+  return invalidInput(`Invalid arguments for tool ${tool}: ${issues.join("; ")}`);
+}
+
+/** Enforced by the server (with messages naming the field and the limit), not advertised. */
+const UNADVERTISED = new Set(["$schema", "pattern", "minLength", "maxLength", "maxItems"]);
+
+/**
+ * The advertised JSON Schema, trimmed of what costs context on every turn without helping a
+ * caller choose arguments: the `$schema` URL, regex patterns and string/array size limits.
+ */
+function jsonSchema(schema: ObjectSchema, io: "input" | "output"): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: "draft-7", io });
+  return JSON.parse(
+    JSON.stringify(json, (key, value) =>
+      UNADVERTISED.has(key) || (key === "additionalProperties" && io === "output")
+        ? undefined
+        : value,
+    ),
+  );
+}

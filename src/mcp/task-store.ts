@@ -1,0 +1,84 @@
+import type { TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
+import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
+import type { GatewayResult } from "../gateway.js";
+import type { JobManager } from "../jobs/manager.js";
+import type { JobRow, JobStatus, JobStore } from "../store/jobs.js";
+import { toToolResult } from "./tools/request-common.js";
+
+const TASK_STATUS: Record<JobStatus, Task["status"]> = {
+  queued: "working",
+  running: "working",
+  completed: "completed",
+  failed: "failed",
+  interrupted: "failed",
+  canceled: "cancelled",
+};
+
+/** How often a task client should poll; jobs are also kept this long after they end (ttl). */
+const POLL_MS = 1000;
+let ttlMs: number | null = null;
+
+export function taskOf(job: JobRow): Task {
+  return {
+    taskId: job.id,
+    status: TASK_STATUS[job.status],
+    ttl: ttlMs,
+    createdAt: job.createdAt,
+    lastUpdatedAt: job.endedAt ?? job.startedAt ?? job.createdAt,
+    pollInterval: POLL_MS,
+    ...(job.errorMessage ? { statusMessage: job.errorMessage } : {}),
+  };
+}
+
+/** The job's tool result: the stored normalized result, or its error when it has none. */
+export function jobToolResult(job: JobRow): CallToolResult {
+  if (job.result) return toToolResult(JSON.parse(job.result) as GatewayResult);
+  const text = `[${job.errorCategory ?? "internal"}] ${job.errorMessage ?? `job ${job.status}`}`;
+  return { isError: true, content: [{ type: "text", text }] };
+}
+
+/**
+ * MCP tasks over the job store: a task is a job started by a task-augmented tools/call, and
+ * tasks/cancel cancels the job (stopping its process group).
+ */
+export class JobTaskStore implements TaskStore {
+  constructor(
+    private readonly jobs: JobManager,
+    private readonly store: JobStore,
+    retentionMs: number,
+  ) {
+    ttlMs = retentionMs;
+  }
+
+  async createTask(): Promise<Task> {
+    throw new Error("Tasks are created by task-augmented tools/call requests");
+  }
+
+  async getTask(taskId: string): Promise<Task | null> {
+    const job = this.store.get(taskId);
+    return job ? taskOf(job) : null;
+  }
+
+  async storeTaskResult(): Promise<void> {
+    // The job manager stores every job's result itself.
+  }
+
+  async getTaskResult(taskId: string): Promise<CallToolResult> {
+    const job = this.store.get(taskId);
+    if (!job) throw new Error(`Task not found: ${taskId}`);
+    return jobToolResult(job);
+  }
+
+  async updateTaskStatus(taskId: string, status: Task["status"]): Promise<void> {
+    if (status === "cancelled") this.jobs.cancel(taskId);
+  }
+
+  async listTasks(): Promise<{ tasks: Task[] }> {
+    return {
+      tasks: this.store
+        .list(100)
+        .filter((j) => j.kind === "task")
+        .map(taskOf),
+    };
+  }
+}

@@ -1,0 +1,85 @@
+import type { CreateTaskResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { CliRequest, OptionsOf } from "../../gateway.js";
+import type { JobManager } from "../../jobs/manager.js";
+import type { CliName } from "../../providers/types.js";
+import type { JobStore } from "../../store/jobs.js";
+import type { ToolRegistry } from "../registry.js";
+import { taskOf } from "../task-store.js";
+import { requestOutput, toToolResult } from "./request-common.js";
+
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/** What differs between claude_request, codex_request and gemini_request. */
+export interface RequestToolSpec<C extends CliName, I extends ObjectSchema> {
+  cli: C;
+  description: string;
+  input: I;
+  /** Maps the validated arguments to the gateway's request; throws invalid_input for bad combinations. */
+  toRequest(args: z.infer<I>): CliRequest<OptionsOf<C>>;
+}
+
+export const jobStarted = z.object({
+  jobId: z.string(),
+  status: z.string(),
+  cli: z.string(),
+  correlationId: z.string(),
+});
+
+/**
+ * `<cli>_request` (sync; also a task-augmented call for clients with MCP tasks) and
+ * `<cli>_request_async` (returns a job id). All three paths submit the same job.
+ */
+export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
+  tools: ToolRegistry,
+  jobs: JobManager,
+  store: JobStore,
+  spec: RequestToolSpec<C, I>,
+): void {
+  tools.add({
+    name: `${spec.cli}_request`,
+    description: spec.description,
+    inputSchema: spec.input,
+    outputSchema: requestOutput,
+    async handler(args, ctx) {
+      const job = jobs.submit(spec.cli, spec.toRequest(args), {
+        kind: "sync",
+        onProgress: ctx.progress,
+      });
+      const cancel = () => jobs.cancel(job.id);
+      ctx.signal.addEventListener("abort", cancel, { once: true });
+      try {
+        return toToolResult(await job.done);
+      } finally {
+        ctx.signal.removeEventListener("abort", cancel);
+      }
+    },
+    startTask(args, ctx): CreateTaskResult {
+      const job = jobs.submit(spec.cli, spec.toRequest(args), {
+        kind: "task",
+        onProgress: ctx.progress,
+      });
+      return { task: taskOf(store.get(job.id)!) };
+    },
+  });
+
+  tools.add({
+    name: `${spec.cli}_request_async`,
+    description: `${spec.cli}_request as a background job: returns a jobId for llm_job_status/result/cancel.`,
+    inputSchema: spec.input,
+    outputSchema: jobStarted,
+    handler(args) {
+      const job = jobs.submit(spec.cli, spec.toRequest(args), { kind: "async" });
+      const started = {
+        jobId: job.id,
+        status: store.get(job.id)!.status,
+        cli: spec.cli,
+        correlationId: job.correlationId,
+      };
+      return {
+        content: [{ type: "text", text: JSON.stringify(started) }],
+        structuredContent: started,
+      };
+    },
+  });
+}

@@ -1,0 +1,295 @@
+import type { CliName } from "../providers/types.js";
+import type { Db, Migration } from "./db.js";
+
+export const JOB_STATUSES = [
+  "queued",
+  "running",
+  "completed",
+  "failed",
+  "canceled",
+  "interrupted",
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type JobKind = "sync" | "async" | "task";
+export type OutputStream = "stdout" | "stderr";
+
+export const TERMINAL: ReadonlySet<JobStatus> = new Set([
+  "completed",
+  "failed",
+  "canceled",
+  "interrupted",
+]);
+
+export interface JobRow {
+  id: string;
+  cli: CliName;
+  kind: JobKind;
+  status: JobStatus;
+  correlationId: string;
+  owner: string;
+  pid: number | null;
+  pidStart: string | null;
+  cancelRequested: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** The normalized result (GatewayResult) as JSON, once the job ended. */
+  result: string | null;
+  errorCategory: string | null;
+  errorMessage: string | null;
+  stdoutChars: number;
+  stderrChars: number;
+}
+
+export interface Instance {
+  id: string;
+  pid: number;
+  pidStart: string | null;
+  heartbeatAt: number;
+}
+
+export const JOB_MIGRATIONS: readonly Migration[] = [
+  (db) =>
+    db.exec(`
+      -- One row per running gateway process; jobs are owned by one.
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        pid_start TEXT,
+        started_at TEXT NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        cli TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        pid INTEGER,
+        pid_start TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT,
+        result TEXT,
+        error_category TEXT,
+        error_message TEXT,
+        stdout_chars INTEGER NOT NULL DEFAULT 0,
+        stderr_chars INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX jobs_open ON jobs (status, owner);
+      CREATE INDEX jobs_ended ON jobs (ended_at);
+      -- Output is appended in chunks, never rewritten; [start, end) in UTF-16 code units.
+      CREATE TABLE job_output (
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        stream TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (job_id, stream, start)
+      ) WITHOUT ROWID;
+    `),
+];
+
+interface Row {
+  id: string;
+  cli: CliName;
+  kind: JobKind;
+  status: JobStatus;
+  correlation_id: string;
+  owner: string;
+  pid: number | null;
+  pid_start: string | null;
+  cancel_requested: number;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  result: string | null;
+  error_category: string | null;
+  error_message: string | null;
+  stdout_chars: number;
+  stderr_chars: number;
+}
+
+const toJob = (r: Row): JobRow => ({
+  id: r.id,
+  cli: r.cli,
+  kind: r.kind,
+  status: r.status,
+  correlationId: r.correlation_id,
+  owner: r.owner,
+  pid: r.pid,
+  pidStart: r.pid_start,
+  cancelRequested: r.cancel_requested === 1,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  result: r.result,
+  errorCategory: r.error_category,
+  errorMessage: r.error_message,
+  stdoutChars: r.stdout_chars,
+  stderrChars: r.stderr_chars,
+});
+
+const now = () => new Date().toISOString();
+
+/** Jobs and their output in SQLite, shared by every gateway process. */
+export class JobStore {
+  private readonly statements;
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      get: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
+      append: db.prepare(
+        `INSERT INTO job_output (job_id, stream, start, end, text) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      countStdout: db.prepare(`UPDATE jobs SET stdout_chars = ? WHERE id = ?`),
+      countStderr: db.prepare(`UPDATE jobs SET stderr_chars = ? WHERE id = ?`),
+    };
+  }
+
+  registerInstance(instance: Instance): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO instances (id, pid, pid_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)`,
+      )
+      .run(instance.id, instance.pid, instance.pidStart, now(), instance.heartbeatAt);
+  }
+
+  heartbeat(id: string, at: number): void {
+    this.db.prepare(`UPDATE instances SET heartbeat_at = ? WHERE id = ?`).run(at, id);
+  }
+
+  removeInstance(id: string): void {
+    this.db.prepare(`DELETE FROM instances WHERE id = ?`).run(id);
+  }
+
+  instances(): Instance[] {
+    const rows = this.db
+      .prepare(`SELECT id, pid, pid_start, heartbeat_at FROM instances`)
+      .all() as {
+      id: string;
+      pid: number;
+      pid_start: string | null;
+      heartbeat_at: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      pid: r.pid,
+      pidStart: r.pid_start,
+      heartbeatAt: r.heartbeat_at,
+    }));
+  }
+
+  insert(job: {
+    id: string;
+    cli: CliName;
+    kind: JobKind;
+    correlationId: string;
+    owner: string;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+      )
+      .run(job.id, job.cli, job.kind, job.correlationId, job.owner, now());
+  }
+
+  markRunning(id: string): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`,
+      )
+      .run(now(), id);
+  }
+
+  /** The CLI's pid (its process group) and start time, so any gateway process can stop it. */
+  setPid(id: string, pid: number, pidStart: string | undefined): void {
+    this.db
+      .prepare(`UPDATE jobs SET pid = ?, pid_start = ? WHERE id = ?`)
+      .run(pid, pidStart ?? null, id);
+  }
+
+  appendOutput(id: string, stream: OutputStream, start: number, text: string): void {
+    const end = start + text.length;
+    this.db.transaction(() => {
+      this.statements.append.run(id, stream, start, end, text);
+      (stream === "stdout" ? this.statements.countStdout : this.statements.countStderr).run(
+        end,
+        id,
+      );
+    })();
+  }
+
+  /** Ends a job unless it already ended (a reaper or a cancel may have got there first). */
+  finish(
+    id: string,
+    status: JobStatus,
+    result: unknown,
+    error?: { category: string; message: string },
+  ): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE jobs SET status = ?, ended_at = ?, result = ?, error_category = ?, error_message = ?
+         WHERE id = ? AND status IN ('queued', 'running')`,
+      )
+      .run(
+        status,
+        now(),
+        result === undefined ? null : JSON.stringify(result),
+        error?.category ?? null,
+        error?.message ?? null,
+        id,
+      );
+    return info.changes === 1;
+  }
+
+  get(id: string): JobRow | undefined {
+    const row = this.statements.get.get(id) as Row | undefined;
+    return row && toJob(row);
+  }
+
+  requestCancel(id: string): void {
+    this.db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE id = ?`).run(id);
+  }
+
+  /** The text of [offset, offset + maxChars) of one stream. */
+  readOutput(id: string, stream: OutputStream, offset: number, maxChars: number): string {
+    const rows = this.db
+      .prepare(
+        `SELECT start, text FROM job_output WHERE job_id = ? AND stream = ? AND start < ? AND end > ? ORDER BY start`,
+      )
+      .all(id, stream, offset + maxChars, offset) as { start: number; text: string }[];
+    let text = "";
+    for (const row of rows) {
+      const from = Math.max(0, offset - row.start);
+      text += row.text.slice(from, from + maxChars - text.length);
+    }
+    return text;
+  }
+
+  /** Open jobs of the given owners: reported interrupted, and their process groups stopped. */
+  openJobsOf(owners: string[]): JobRow[] {
+    if (!owners.length) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM jobs WHERE status IN ('queued', 'running') AND owner IN (${owners.map(() => "?").join(",")})`,
+      )
+      .all(...owners) as Row[];
+    return rows.map(toJob);
+  }
+
+  list(limit: number): JobRow[] {
+    return (
+      this.db.prepare(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`).all(limit) as Row[]
+    ).map(toJob);
+  }
+
+  /** Removes jobs that ended before the cutoff, with their output. */
+  pruneEndedBefore(cutoffIso: string): number {
+    return this.db
+      .prepare(`DELETE FROM jobs WHERE ended_at IS NOT NULL AND ended_at < ?`)
+      .run(cutoffIso).changes;
+  }
+}
