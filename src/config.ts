@@ -36,9 +36,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxPerCli: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI") ?? 4,
       maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? 64,
     },
-    jobRetentionMs: (positiveInt(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? 24) * 3_600_000,
+    jobRetentionMs: (positiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? 24) * 3_600_000,
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
   };
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -104,6 +104,7 @@ class Throttle {
   }
 
   private emit(): void {
+    clearTimeout(this.timer); // a note may come due before the pending timer runs
     this.timer = undefined;
     if (this.pending === undefined) return;
     this.send({ progress: this.count, message: this.pending });

@@ -45,9 +45,13 @@ export async function main(cli) {
   const model = argValue(argv, "--model") ?? argValue(argv, "-m");
   const streaming =
     argValue(argv, "--output-format") === "stream-json" || argValue(argv, "-o") === "stream-json";
-  // [[fake:stream=N]] [[fake:every=MS]]: N progress events, MS apart, before the answer.
+  // [[fake:stream=N]] [[fake:every=MS]] [[fake:pad=BYTES]]: N progress events, MS apart, each
+  // padded with BYTES of filler, before the answer.
+  const pad = "p".repeat(Number(directives.pad ?? 0));
   for (let i = 0; i < Number(directives.stream ?? 0); i++) {
-    process.stdout.write(JSON.stringify(PROGRESS_EVENTS[cli](i)) + "\n");
+    process.stdout.write(
+      JSON.stringify({ ...PROGRESS_EVENTS[cli](i), ...(pad ? { pad } : {}) }) + "\n",
+    );
     await sleep(Number(directives.every ?? 100));
   }
   process.stdout.write((streaming ? STREAMS : FORMATS)[cli]({ text, sessionId, model }));

@@ -22,17 +22,17 @@ export interface FakeLane {
   grandchildren(): number[];
   reset(): void;
   /** Another gateway process over the same homes (a restart, or a second client window). */
-  startAnother(): Promise<StartedGateway>;
+  startAnother(env?: Record<string, string>): Promise<StartedGateway>;
   close(): Promise<void>;
 }
 
 /** The built gateway over stdio, with the fake CLIs first on its PATH and a throw-away home. */
-export async function startFakeLane(): Promise<FakeLane> {
+export async function startFakeLane(extraEnv: Record<string, string> = {}): Promise<FakeLane> {
   const bin = installFakeClis();
   const dir = mkdtempSync(join(tmpdir(), "llm-gateway-fakelane-"));
   const logFile = join(dir, "invocations.jsonl");
   const home = mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
-  const env = { PATH: `${bin}:${process.env.PATH}`, FAKE_CLI_LOG: logFile };
+  const env = { PATH: `${bin}:${process.env.PATH}`, FAKE_CLI_LOG: logFile, ...extraEnv };
   const gw = await startGateway(env, { home });
   const others: StartedGateway[] = [];
   const entries = () =>
@@ -48,8 +48,8 @@ export async function startFakeLane(): Promise<FakeLane> {
     invocations: () => entries().filter((e) => e.cli),
     grandchildren: () => entries().flatMap((e) => (e.grandchild ? [e.grandchild] : [])),
     reset: () => rmSync(logFile, { force: true }),
-    async startAnother() {
-      const other = await startGateway(env, { home });
+    async startAnother(extra = {}) {
+      const other = await startGateway({ ...env, ...extra }, { home });
       others.push(other);
       return other;
     },

@@ -10,6 +10,8 @@ export const MAIN = resolve(import.meta.dirname, "../../dist/main.js");
 export interface StartedGateway {
   client: Client;
   home: string;
+  /** The gateway's process id. */
+  pid: number;
   stderr: () => string;
   call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
@@ -44,6 +46,7 @@ export async function startGateway(
   return {
     client,
     home,
+    pid: transport.pid!,
     stderr: () => stderr,
     call: async (name, args) =>
       (await client.callTool({ name, arguments: args }, undefined, {

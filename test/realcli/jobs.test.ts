@@ -1,0 +1,121 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { textOf, type StartedGateway } from "../helpers/gateway.js";
+import { startRealLane, type RealLane } from "./harness.js";
+import { processesWithEnv } from "./processes.js";
+
+const CLIS = ["claude", "codex", "gemini"] as const;
+const MODEL = { claude: "claude-sonnet-4-5", codex: "gpt-5.5", gemini: "gemini-2.5-pro" } as const;
+const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tag = () => randomBytes(4).toString("hex");
+
+let lane: RealLane;
+let envMarker: string;
+
+beforeAll(async () => {
+  lane = await startRealLane();
+  envMarker = `LLM_GATEWAY_HOME=${join(lane.home, ".llm-cli-gateway")}`;
+});
+afterAll(() => lane.close());
+
+async function waitEnded(g: StartedGateway, jobId: string, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const status = sc(await g.call("llm_job_status", { jobId }));
+    if (!["queued", "running"].includes(status.status) || Date.now() > deadline) return status;
+    await delay(100);
+  }
+}
+
+/** CLI processes of this lane, other than gateway processes. */
+const cliProcesses = (gateways: number[]) =>
+  processesWithEnv(envMarker).filter((pid) => !gateways.includes(pid));
+
+describe.each(CLIS)("real %s jobs", (cli) => {
+  it("an async job completes with the mock's reply", async () => {
+    const t = tag();
+    const { jobId } = sc(
+      await lane.gateway.call(`${cli}_request_async`, { prompt: `async ${t}`, model: MODEL[cli] }),
+    );
+    expect((await waitEnded(lane.gateway, jobId)).status).toBe("completed");
+    const result = sc(await lane.gateway.call("llm_job_result", { jobId }));
+    expect(result.result.text).toBe(`MOCK-REPLY 1: async ${t}`);
+    expect(result.stdout.totalChars).toBeGreaterThan(0);
+  });
+
+  it("a job on a hung API is cancelled and leaves no process", async () => {
+    const { jobId } = sc(
+      await lane.gateway.call(`${cli}_request_async`, {
+        prompt: `hang ${tag()} [[mock:hang]]`,
+        model: MODEL[cli],
+      }),
+    );
+    await delay(1500); // the CLI is up and waiting for the API
+    expect(cliProcesses([lane.gateway.pid]).length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    await lane.gateway.call("llm_job_cancel", { jobId });
+    const status = await waitEnded(lane.gateway, jobId);
+    expect(status.status).toBe("canceled");
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await delay(200);
+    expect(cliProcesses([lane.gateway.pid])).toEqual([]);
+  });
+
+  it("a task-augmented tools/call completes", async () => {
+    const t = tag();
+    const messages: any[] = [];
+    for await (const m of lane.gateway.client.experimental.tasks.callToolStream(
+      { name: `${cli}_request`, arguments: { prompt: `task ${t}`, model: MODEL[cli] } },
+      CallToolResultSchema,
+      { task: { ttl: 60_000 }, timeout: 60_000 },
+    )) {
+      messages.push(m);
+    }
+    expect(messages[0].type).toBe("taskCreated");
+    expect(textOf(messages.at(-1).result)).toBe(`MOCK-REPLY 1: task ${t}`);
+  });
+
+  it("a slow streamed reply produces progress notifications without prompt text", async () => {
+    const t = tag();
+    const notes: { message?: string }[] = [];
+    const r = await lane.gateway.client.callTool(
+      {
+        name: `${cli}_request`,
+        arguments: { prompt: `slow ${t} [[mock:stall=2500]]`, model: MODEL[cli] },
+      },
+      undefined,
+      { onprogress: (p) => notes.push({ message: p.message }), timeout: 60_000 },
+    );
+    expect(r.isError, textOf(r as any)).toBeFalsy();
+    expect(notes.length).toBeGreaterThan(0);
+    for (const n of notes) {
+      expect(n.message).toMatch(new RegExp(`^${cli}`));
+      expect(n.message).not.toContain(t);
+    }
+  });
+});
+
+describe("a gateway killed mid-job", () => {
+  it.each(CLIS)(
+    "%s: the job is reported interrupted after a restart, never running forever",
+    async (cli) => {
+      const { jobId } = sc(
+        await lane.gateway.call(`${cli}_request_async`, {
+          prompt: `doomed ${tag()} [[mock:hang]]`,
+          model: MODEL[cli],
+        }),
+      );
+      await delay(1500);
+      process.kill(lane.gateway.pid, "SIGKILL");
+      await delay(200);
+      const next = await lane.restartGateway();
+      const status = sc(await next.call("llm_job_status", { jobId }));
+      expect(status.status).toBe("interrupted");
+      await delay(300);
+      expect(cliProcesses([next.pid])).toEqual([]);
+    },
+  );
+});
