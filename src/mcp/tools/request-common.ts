@@ -87,10 +87,8 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
   };
 }
 
-// inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens
-const usage = z.record(z.string(), z.number());
-
-// Also: model, sessionId, gatewaySessionId, usage, costUsd, turns, error {category, message}.
+// Also: model, sessionId, gatewaySessionId, costUsd, turns, error {category, message}, and usage
+// {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}.
 export const requestOutput = z.looseObject({
   text: z.string(),
   cli: z.string(),
