@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
+import type { ResilienceConfig } from "./resilience.js";
 
 /** Every path and environment variable the gateway reads, in one place. */
 export interface GatewayConfig {
@@ -17,6 +18,7 @@ export interface GatewayConfig {
   limits: { maxConcurrent: number; maxPerCli: number; maxQueue: number };
   /** How long finished jobs and their output are kept. */
   jobRetentionMs: number;
+  resilience: ResilienceConfig;
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -37,6 +39,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? 64,
     },
     jobRetentionMs: (positiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? 24) * 3_600_000,
+    resilience: {
+      maxAttempts: positiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? 2,
+      baseDelayMs: positiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? 2000,
+      breakerThreshold: positiveInt(env, "LLM_GATEWAY_BREAKER_THRESHOLD") ?? 5,
+      breakerCooldownMs: positiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? 60_000,
+    },
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
   };
 }

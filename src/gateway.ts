@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { GatewayConfig } from "./config.js";
 import { invalidInput, type ErrorCategory } from "./errors.js";
 import type { Logger } from "./log.js";
+import type { BreakerState } from "./resilience.js";
 import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
@@ -22,6 +23,8 @@ export interface CliRequest<O> {
   cwd?: string;
   timeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Retry transient failures even after the agent acted (tool calls, edits). */
+  allowRerun?: boolean;
   /** "json": the answer text is the CLI's whole JSON result (claude outputFormat). */
   outputFormat?: "text" | "json";
   /** Seed options this build does not implement yet: rejected unless left at their defaults. */
@@ -44,6 +47,10 @@ export interface GatewayResult {
   costUsd?: number;
   turns?: number;
   retryCount: number;
+  /** The CLI's circuit breaker after this request. */
+  circuit?: BreakerState;
+  /** Whether the agent acted (used a tool, ran a command, edited a file): then it is not re-run. */
+  acted?: boolean;
   error?: { category: ErrorCategory; message: string };
   /** Thinking / reasoning blocks the CLI printed. */
   thinking?: string[];
@@ -211,6 +218,7 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
     costUsd: parsed.costUsd,
     turns: parsed.turns,
     thinking: parsed.thinking,
+    acted: parsed.acted,
     raw: parsed.raw,
     error: parsed.error,
   };

@@ -7,6 +7,7 @@ import { Gateway } from "./gateway.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
+import { Resilience } from "./resilience.js";
 import { openDatabase } from "./store/db.js";
 import { JobStore } from "./store/jobs.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
@@ -38,8 +39,10 @@ async function main(): Promise<void> {
   if (imported)
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
   const jobStore = new JobStore(db);
+  const resilience = new Resilience(config.resilience, logger);
   const jobs = new JobManager({
     gateway: new Gateway({ config, logger, sessions }),
+    resilience,
     store: jobStore,
     logger,
     limits: config.limits,
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
   });
   jobs.start();
   const server = createMcpServer(
-    { jobs, jobStore, sessions, retentionMs: config.jobRetentionMs },
+    { jobs, jobStore, sessions, resilience, retentionMs: config.jobRetentionMs },
     version,
   );
 

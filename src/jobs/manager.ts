@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
 import type { CliRequest, Gateway, GatewayResult, OptionsOf, PreparedRequest } from "../gateway.js";
 import type { Logger } from "../log.js";
+import type { Resilience } from "../resilience.js";
 import { isSameProcessAlive, processStartTime } from "../process/liveness.js";
 import { PROVIDERS } from "../providers/index.js";
 import type { CliName } from "../providers/types.js";
@@ -25,6 +26,7 @@ export interface JobLimits {
 
 export interface JobManagerOptions {
   gateway: Gateway;
+  resilience: Resilience;
   store: JobStore;
   logger: Logger;
   limits: JobLimits;
@@ -46,6 +48,7 @@ export interface JobHandle {
 
 interface Pending {
   id: string;
+  request: CliRequest<never>;
   prepared: PreparedRequest;
   options: SubmitOptions;
   abort: AbortController;
@@ -93,6 +96,7 @@ export class JobManager {
   ): JobHandle {
     if (this.closing) throw new GatewayError("saturated", "The gateway is shutting down");
     const prepared = this.o.gateway.prepare(cli, request);
+    this.o.resilience.assertAvailable(cli);
     const startsNow = this.hasSlot(cli);
     if (!startsNow && this.queue.length >= this.o.limits.maxQueue) {
       const { maxConcurrent, maxPerCli, maxQueue } = this.o.limits;
@@ -104,7 +108,14 @@ export class JobManager {
     const id = randomUUID();
     let resolve!: (result: GatewayResult) => void;
     const done = new Promise<GatewayResult>((r) => (resolve = r));
-    const job: Pending = { id, prepared, options, abort: new AbortController(), resolve };
+    const job: Pending = {
+      id,
+      request: request as CliRequest<never>,
+      prepared,
+      options,
+      abort: new AbortController(),
+      resolve,
+    };
     this.o.store.insert({
       id,
       cli,
@@ -179,31 +190,50 @@ export class JobManager {
   }
 
   private async execute(job: Pending): Promise<void> {
-    const { store, gateway, logger } = this.o;
-    const provider = PROVIDERS[job.prepared.cli];
+    const { store, gateway, resilience, logger } = this.o;
+    const { cli } = job.prepared;
     const sink = new OutputSink(
       store,
       job.id,
-      (line) => provider.progress(line),
+      (line) => PROVIDERS[cli].progress(line),
       job.options.onProgress,
     );
+    const hooks = {
+      signal: job.abort.signal,
+      onSpawn: (pid: number) => store.setPid(job.id, pid, processStartTime(pid)),
+      onOutput: sink.write,
+    };
     store.markRunning(job.id);
     let result: GatewayResult;
     try {
-      result = await gateway.execute(job.prepared, {
-        signal: job.abort.signal,
-        onSpawn: (pid) => store.setPid(job.id, pid, processStartTime(pid)),
-        onOutput: sink.write,
-      });
+      result = await resilience.run(
+        cli,
+        job.request.allowRerun === true,
+        job.abort.signal,
+        async (attempt) => {
+          if (attempt === 0) return gateway.execute(job.prepared, hooks);
+          logger.info(
+            `retrying ${cli} job ${job.id} (attempt ${attempt + 1}) [${job.prepared.correlationId}]`,
+          );
+          // Prepared again: the first attempt may have started the CLI session it now resumes.
+          return gateway.execute(
+            gateway.prepare(cli, job.request as CliRequest<OptionsOf<typeof cli>>),
+            hooks,
+          );
+        },
+      );
     } catch (err) {
-      logger.error(
-        `job ${job.id} failed inside the gateway: ${err instanceof Error ? err.stack : String(err)}`,
-      );
-      result = failedResult(
-        job.prepared,
-        "internal",
-        err instanceof Error ? err.message : String(err),
-      );
+      result = job.abort.signal.aborted
+        ? failedResult(job.prepared, "canceled", "The request was canceled")
+        : err instanceof GatewayError
+          ? failedResult(job.prepared, err.category, err.message)
+          : failedResult(
+              job.prepared,
+              "internal",
+              err instanceof Error ? err.message : String(err),
+            );
+      if (result.error?.category === "internal")
+        logger.error(`job ${job.id} failed inside the gateway: ${String(err)}`);
     } finally {
       sink.close();
     }

@@ -30,6 +30,8 @@ export interface ToolDefinition<I extends ObjectSchema> {
   inputSchema: I;
   outputSchema?: ObjectSchema;
   annotations?: ToolAnnotations;
+  /** Advertise the input schema without field descriptions (another tool already explains them). */
+  terse?: boolean;
   handler(args: z.infer<I>, ctx: ToolContext): Promise<CallToolResult> | CallToolResult;
   /** Task-augmented calls (MCP tasks): start the work and return the task at once. */
   startTask?(args: z.infer<I>, ctx: ToolContext): CreateTaskResult;
@@ -49,7 +51,7 @@ export class ToolRegistry {
     this.listed.push({
       name: tool.name,
       description: tool.description,
-      inputSchema: jsonSchema(tool.inputSchema, "input") as Tool["inputSchema"],
+      inputSchema: jsonSchema(tool.inputSchema, "input", tool.terse) as Tool["inputSchema"],
       ...(tool.outputSchema
         ? { outputSchema: jsonSchema(tool.outputSchema, "output") as Tool["outputSchema"] }
         : {}),
@@ -111,13 +113,15 @@ const UNADVERTISED = new Set(["$schema", "pattern", "minLength", "maxLength", "m
  * The advertised JSON Schema, trimmed of what costs context on every turn without helping a
  * caller choose arguments: the `$schema` URL, regex patterns and string/array size limits.
  */
-function jsonSchema(schema: ObjectSchema, io: "input" | "output"): Record<string, unknown> {
+function jsonSchema(
+  schema: ObjectSchema,
+  io: "input" | "output",
+  terse = false,
+): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { target: "draft-7", io });
-  return JSON.parse(
-    JSON.stringify(json, (key, value) =>
-      UNADVERTISED.has(key) || (key === "additionalProperties" && io === "output")
-        ? undefined
-        : value,
-    ),
-  );
+  const drop = (key: string) =>
+    UNADVERTISED.has(key) ||
+    (key === "additionalProperties" && io === "output") ||
+    (terse && key === "description");
+  return JSON.parse(JSON.stringify(json, (key, value) => (drop(key) ? undefined : value)));
 }

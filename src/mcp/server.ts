@@ -1,5 +1,6 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { JobManager } from "../jobs/manager.js";
+import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
 import type { SessionStore } from "../store/sessions.js";
 import { ToolRegistry } from "./registry.js";
@@ -18,6 +19,7 @@ export interface ServerParts {
   jobs: JobManager;
   jobStore: JobStore;
   sessions: SessionStore;
+  resilience: Resilience;
   retentionMs: number;
 }
 
@@ -42,7 +44,7 @@ export function createMcpServer(parts: ServerParts, version: string): Server {
     );
   }
   registerJobTools(tools, parts.jobs, parts.jobStore);
-  registerListModels(tools);
+  registerListModels(tools, parts.resilience);
   registerSessionTools(tools, parts.sessions);
   tools.install(server);
   return server;

@@ -93,6 +93,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
       costUsd: num(result.total_cost_usd),
       turns: num(result.num_turns),
       thinking: thinkingOf(events),
+      acted: events.some(isToolUse),
       raw: result,
     };
     if (result.is_error === true || result.subtype !== "success") {
@@ -104,6 +105,16 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     return parsed;
   },
 };
+
+/** An assistant message that calls a tool. */
+function isToolUse(event: Record<string, unknown>): boolean {
+  return (
+    event.type === "assistant" &&
+    isObject(event.message) &&
+    Array.isArray(event.message.content) &&
+    event.message.content.some((b) => isObject(b) && b.type === "tool_use")
+  );
+}
 
 function thinkingOf(events: Record<string, unknown>[]): string[] | undefined {
   const blocks: string[] = [];

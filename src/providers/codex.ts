@@ -15,6 +15,9 @@ export interface CodexOptions {
   dangerouslyBypassApprovalsAndSandbox?: boolean;
 }
 
+/** Items through which the agent acts on the world. */
+const ACTIONS = new Set(["command_execution", "file_change", "mcp_tool_call", "web_search"]);
+
 /** OpenAI Codex: `codex exec --json --skip-git-repo-check … -`, prompt on stdin. */
 export const codexProvider: Provider<CodexOptions> = {
   name: "codex",
@@ -67,23 +70,17 @@ export const codexProvider: Provider<CodexOptions> = {
     let usage: Record<string, unknown> | undefined;
     let failure: string | undefined;
     const thinking: string[] = [];
+    let acted = false;
     for (const event of events) {
+      const item = isObject(event.item) ? event.item : undefined;
       if (event.type === "thread.started") nativeSessionId = str(event.thread_id);
-      // After a mid-stream retry codex prints the partial message and then the full one: keep the last.
-      if (
-        event.type === "item.completed" &&
-        isObject(event.item) &&
-        event.item.type === "agent_message"
-      ) {
-        text = str(event.item.text) ?? text;
+      if (item && ACTIONS.has(String(item.type))) acted = true;
+      if (event.type === "item.completed" && item?.type === "agent_message") {
+        // After a mid-stream retry codex prints the partial message, then the full one: keep the last.
+        text = str(item.text) ?? text;
       }
-      if (
-        event.type === "item.completed" &&
-        isObject(event.item) &&
-        event.item.type === "reasoning"
-      ) {
-        const reasoning = str(event.item.text);
-        if (reasoning) thinking.push(reasoning);
+      if (event.type === "item.completed" && item?.type === "reasoning" && str(item.text)) {
+        thinking.push(str(item.text)!);
       }
       if (event.type === "turn.completed" && isObject(event.usage)) usage = event.usage;
       if (event.type === "turn.failed") {
@@ -104,6 +101,7 @@ export const codexProvider: Provider<CodexOptions> = {
           }
         : {},
       turns: usage ? 1 : undefined,
+      acted,
       ...(thinking.length ? { thinking } : {}),
     };
     if (failure) {

@@ -118,6 +118,10 @@ function parseJsonDocument(doc: Record<string, unknown>): Parsed {
     ...statsOf(doc.stats),
     raw: doc,
     complete: true,
+    acted:
+      isObject(doc.stats) &&
+      isObject(doc.stats.tools) &&
+      (num(doc.stats.tools.totalCalls) ?? 0) > 0,
   };
   if (isObject(doc.error)) parsed.error = apiError(doc.error);
   else if (!parsed.text && Array.isArray(doc.warnings) && doc.warnings.length) {
@@ -139,6 +143,8 @@ function parseStream(stdout: string): Parsed {
       parsed.model = str(event.model);
     } else if (event.type === "message" && event.role === "assistant") {
       parsed.text += str(event.content) ?? "";
+    } else if (event.type === "tool_use") {
+      parsed.acted = true;
     } else if (event.type === "result") {
       parsed.complete = true;
       parsed.raw = event;

@@ -21,6 +21,8 @@ export interface ParsedOutput {
   turns?: number;
   /** Thinking / reasoning blocks the CLI printed. */
   thinking?: string[];
+  /** The agent used a tool, ran a command or edited a file: re-running the turn could repeat that. */
+  acted?: boolean;
   /** Set when the run failed, whatever its exit code said. */
   error?: { category: ErrorCategory; message: string };
   /** The CLI's own final JSON result, for callers who ask for it. */

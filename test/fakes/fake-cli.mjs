@@ -3,7 +3,7 @@
 // test/fixtures/samples), records how it was called, and obeys [[fake:...]] directives
 // found in the prompt it reads from stdin.
 import { spawn } from "node:child_process";
-import { appendFileSync, readFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,22 @@ export async function main(cli) {
     setInterval(() => {}, 1000);
     return;
   }
-  if (directives.sample) return replaySample(directives.sample);
+  // [[fake:stream=N]] [[fake:every=MS]] [[fake:pad=BYTES]]: N progress events, MS apart, each
+  // padded with BYTES of filler, before the answer.
+  const pad = "p".repeat(Number(directives.pad ?? 0));
+  for (let i = 0; i < Number(directives.stream ?? 0); i++) {
+    process.stdout.write(
+      JSON.stringify({ ...PROGRESS_EVENTS[cli](i), ...(pad ? { pad } : {}) }) + "\n",
+    );
+    await sleep(Number(directives.every ?? 100));
+  }
+  // [[fake:fails=N]] with [[fake:sample=X]]: only the first N runs with this prompt replay X.
+  if (
+    directives.sample &&
+    (directives.fails === undefined || runNumber(stdin) <= Number(directives.fails))
+  ) {
+    return replaySample(directives.sample);
+  }
   if (directives.stderr) process.stderr.write(directives.stderr + "\n");
 
   const text =
@@ -45,15 +60,6 @@ export async function main(cli) {
   const model = argValue(argv, "--model") ?? argValue(argv, "-m");
   const streaming =
     argValue(argv, "--output-format") === "stream-json" || argValue(argv, "-o") === "stream-json";
-  // [[fake:stream=N]] [[fake:every=MS]] [[fake:pad=BYTES]]: N progress events, MS apart, each
-  // padded with BYTES of filler, before the answer.
-  const pad = "p".repeat(Number(directives.pad ?? 0));
-  for (let i = 0; i < Number(directives.stream ?? 0); i++) {
-    process.stdout.write(
-      JSON.stringify({ ...PROGRESS_EVENTS[cli](i), ...(pad ? { pad } : {}) }) + "\n",
-    );
-    await sleep(Number(directives.every ?? 100));
-  }
   process.stdout.write((streaming ? STREAMS : FORMATS)[cli]({ text, sessionId, model }));
   process.exitCode = directives.exit ? Number(directives.exit) : 0;
 }
@@ -158,6 +164,15 @@ function replaySample(name) {
     ? /exit=(\d+)/.exec(readFileSync(base + ".exit", "utf8"))
     : null;
   process.exitCode = exit ? Number(exit[1]) : 0;
+}
+
+/** How many times a prompt has been run (counted in a file beside FAKE_CLI_LOG). */
+function runNumber(prompt) {
+  const file = `${process.env.FAKE_CLI_LOG}.runs.json`;
+  const runs = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  runs[prompt] = (runs[prompt] ?? 0) + 1;
+  writeFileSync(file, JSON.stringify(runs));
+  return runs[prompt];
 }
 
 function parseDirectives(prompt) {

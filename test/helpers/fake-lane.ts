@@ -47,7 +47,10 @@ export async function startFakeLane(extraEnv: Record<string, string> = {}): Prom
     dir,
     invocations: () => entries().filter((e) => e.cli),
     grandchildren: () => entries().flatMap((e) => (e.grandchild ? [e.grandchild] : [])),
-    reset: () => rmSync(logFile, { force: true }),
+    reset: () => {
+      rmSync(logFile, { force: true });
+      rmSync(`${logFile}.runs.json`, { force: true });
+    },
     async startAnother(extra = {}) {
       const other = await startGateway({ ...env, ...extra }, { home });
       others.push(other);

@@ -21,7 +21,11 @@ let logDir: string;
 const invocations = () => lane.invocations();
 
 beforeAll(async () => {
-  lane = await startFakeLane();
+  // Retries and the breaker have their own tests (resilience.test.ts): here every failure shows as is.
+  lane = await startFakeLane({
+    LLM_GATEWAY_RETRY_MAX_ATTEMPTS: "1",
+    LLM_GATEWAY_BREAKER_THRESHOLD: "1000",
+  });
   gw = lane.gw;
   logDir = lane.dir;
 });

@@ -89,9 +89,10 @@ describe("runProcess", () => {
     });
     expect(idle.stopped).toBe("idle_timeout");
     expect(idle.stdout).toBe("start\n");
+    // Runs 2.4 s in all, printing every 300 ms: longer than its idle limit, never idle that long.
     const busy = await run(
-      "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 8) { clearInterval(t); } }, 100)",
-      { idleTimeoutMs: 300 },
+      "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 8) { clearInterval(t); } }, 300)",
+      { idleTimeoutMs: 1500 },
     );
     expect(busy.stopped).toBeUndefined();
     expect(busy.exitCode).toBe(0);

@@ -53,6 +53,10 @@ export const common = {
     .max(128)
     .regex(/^[\w.:-]+$/, "correlationId may contain letters, digits, _ . : -")
     .optional(),
+  allowRerun: z
+    .boolean()
+    .optional()
+    .describe("Retry transient failures even after the agent acted"),
   // Seed options this version rejects unless left at their defaults (see rejectUnsupported).
   approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),
   approvalPolicy: z.enum(["strict", "balanced", "permissive"]).optional(),
@@ -76,6 +80,7 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
     cwd: input.cwd,
     timeoutMs: input.timeoutMs,
     idleTimeoutMs: input.idleTimeoutMs,
+    allowRerun: input.allowRerun,
     unsupported: {
       approvalStrategy: input.approvalStrategy,
       approvalPolicy: input.approvalPolicy,
@@ -87,7 +92,8 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
   };
 }
 
-// Also: model, sessionId, gatewaySessionId, costUsd, turns, error {category, message}, and usage
+// Also: model, sessionId, gatewaySessionId, costUsd, turns, circuit (the CLI's breaker state),
+// error {category, message}, and usage
 // {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}.
 export const requestOutput = z.looseObject({
   text: z.string(),
@@ -98,38 +104,10 @@ export const requestOutput = z.looseObject({
   retryCount: z.number(),
 });
 
-/** The result fields a client sees in structuredContent (the output schema's, nothing else). */
+/** The fields a client sees in structuredContent (internal ones — raw, thinking, acted — stay out). */
 export function structuredResult(result: GatewayResult) {
-  const {
-    text,
-    cli,
-    model,
-    correlationId,
-    sessionId,
-    gatewaySessionId,
-    durationMs,
-    exitCode,
-    usage,
-    costUsd,
-    turns,
-    retryCount,
-    error,
-  } = result;
-  return {
-    text,
-    cli,
-    model,
-    correlationId,
-    sessionId,
-    gatewaySessionId,
-    durationMs,
-    exitCode,
-    usage: usage as Record<string, number>,
-    costUsd,
-    turns,
-    retryCount,
-    error,
-  };
+  const { raw: _raw, thinking: _thinking, acted: _acted, ...visible } = result;
+  return visible;
 }
 
 /** An MCP tool result: the text for the model, and everything in structuredContent. */

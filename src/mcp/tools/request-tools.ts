@@ -65,8 +65,9 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
 
   tools.add({
     name: `${spec.cli}_request_async`,
-    description: `${spec.cli}_request as a background job: returns a jobId for llm_job_status/result/cancel.`,
+    description: `${spec.cli}_request (same parameters) as a background job: returns a jobId for llm_job_status/result/cancel.`,
     inputSchema: spec.input,
+    terse: true,
     outputSchema: jobStarted,
     handler(args) {
       const job = jobs.submit(spec.cli, spec.toRequest(args), { kind: "async" });
