@@ -24,6 +24,8 @@ export interface MockApi {
   url: string;
   log(): MockLogEntry[];
   reset(): void;
+  /** Fails matching main requests from now on ("500", "500x2", ...), without a marker in the prompt. */
+  queueFault(spec: string, options?: { dialect?: string; match?: string }): void;
   close(): Promise<void>;
 }
 
