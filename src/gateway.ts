@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { GatewayConfig } from "./config.js";
 import { invalidInput, type ErrorCategory } from "./errors.js";
 import type { Logger } from "./log.js";
+import { optimizePrompt, optimizeResponse } from "./optimize/index.js";
 import type { BreakerState } from "./resilience.js";
 import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
@@ -25,6 +26,9 @@ export interface CliRequest<O> {
   idleTimeoutMs?: number;
   /** Retry transient failures even after the agent acted (tool calls, edits). */
   allowRerun?: boolean;
+  /** Compact the prompt / the answer with meaning-preserving rules (src/optimize). */
+  optimizePrompt?: boolean;
+  optimizeResponse?: boolean;
   /** "json": the answer text is the CLI's whole JSON result (claude outputFormat). */
   outputFormat?: "text" | "json";
   /** Seed options this build does not implement yet: rejected unless left at their defaults. */
@@ -49,6 +53,8 @@ export interface GatewayResult {
   retryCount: number;
   /** The CLI's circuit breaker after this request. */
   circuit?: BreakerState;
+  /** What optimizePrompt / optimizeResponse saved. */
+  optimization?: Optimization;
   /** Whether the agent acted (used a tool, ran a command, edited a file): then it is not re-run. */
   acted?: boolean;
   error?: { category: ErrorCategory; message: string };
@@ -64,6 +70,24 @@ export interface GatewayContext {
   sessions: SessionStore;
 }
 
+export interface Savings {
+  originalChars: number;
+  optimizedChars: number;
+  /** The rules that changed something. */
+  transformations: string[];
+}
+
+export interface Optimization {
+  prompt?: Savings;
+  response?: Savings;
+}
+
+const savings = ({ originalChars, optimizedChars, transformations }: Savings): Savings => ({
+  originalChars,
+  optimizedChars,
+  transformations,
+});
+
 export type OptionsOf<C extends CliName> =
   (typeof PROVIDERS)[C] extends Provider<infer O> ? O : never;
 
@@ -71,7 +95,12 @@ export type OptionsOf<C extends CliName> =
 export interface PreparedRequest {
   cli: CliName;
   correlationId: string;
+  /** The prompt as sent to the CLI (optimized when asked). */
   prompt: string;
+  /** The caller's prompt, when optimizePrompt changed it. */
+  originalPrompt?: string;
+  optimization: Optimization;
+  optimizeResponse: boolean;
   model?: string;
   cwd: string;
   invocation: Invocation;
@@ -107,14 +136,19 @@ export class Gateway {
       resolveModel(provider, req.model),
     );
     checkDirectory(target.cwd, "cwd");
+    const optimized = req.optimizePrompt ? optimizePrompt(req.prompt) : undefined;
+    const prompt = optimized?.text ?? req.prompt;
     return {
       cli,
       correlationId: req.correlationId ?? randomUUID(),
-      prompt: req.prompt,
+      prompt,
+      ...(prompt !== req.prompt ? { originalPrompt: req.prompt } : {}),
+      optimization: optimized ? { prompt: savings(optimized) } : {},
+      optimizeResponse: req.optimizeResponse === true,
       model: target.model,
       cwd: target.cwd,
       invocation: provider.buildInvocation({
-        prompt: req.prompt,
+        prompt,
         model: target.model,
         session: target.plan,
         options: req.options,
@@ -159,6 +193,12 @@ export class Gateway {
       maxOutputBytes: config.maxOutputBytes,
     });
     if (prepared.outputJson && result.raw !== undefined) result.text = JSON.stringify(result.raw);
+    result.optimization = { ...prepared.optimization };
+    if (prepared.optimizeResponse && result.text) {
+      const optimized = optimizeResponse(result.text, { json: prepared.outputJson });
+      result.text = optimized.text;
+      result.optimization.response = savings(optimized);
+    }
     const session = sessions.recordRun(cli, prepared.gatewaySessionId, {
       nativeId: result.sessionId,
       cwd,
@@ -271,8 +311,6 @@ const NOT_YET: Record<string, string> = {
     'approval policies come with approvalStrategy "mcp_managed", which this version does not have',
   mcpServers: "per-request MCP servers are not available in this version",
   strictMcpConfig: "per-request MCP servers are not available in this version",
-  optimizePrompt: "prompt optimization is not available in this version",
-  optimizeResponse: "response optimization is not available in this version",
 };
 
 /** Never accept a documented option and ignore it: refuse what this build cannot do yet. */

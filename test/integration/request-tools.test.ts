@@ -207,7 +207,6 @@ describe("rejected requests never start a CLI", () => {
       /approvalStrategy: only "legacy"/,
     ],
     ["codex_request", { prompt: "x", mcpServers: ["exa"] }, /mcpServers: .*not available/],
-    ["gemini_request", { prompt: "x", optimizePrompt: true }, /optimizePrompt: .*not available/],
     ["claude_request", { prompt: "x", strictMcpConfig: true }, /strictMcpConfig/],
   ];
 
@@ -309,6 +308,46 @@ describe("a missing CLI", () => {
       await lone.close();
       rmSync(emptyBin, { recursive: true, force: true });
     }
+  });
+});
+
+describe("optimizePrompt and optimizeResponse", () => {
+  it("send the compacted prompt, keep code byte-exact, and report the savings", async () => {
+    const log = Array(20)
+      .fill("\u001b[31mERROR\u001b[0m connection refused to 10.0.0.7:5432")
+      .join("\n");
+    const code = "```ts\nconst  x   =  1;   // spacing kept\n```";
+    const prompt = `Could you please look at this log?\n\n${log}\n\n${code}`;
+    const r = await gw.call("codex_request", { prompt, optimizePrompt: true });
+    const sent = invocations()[0]!.stdin;
+    expect(sent).toContain(code);
+    expect(sent).toContain("10.0.0.7:5432");
+    expect(sent).not.toContain("\u001b[31m");
+    expect(sent.length).toBeLessThan(prompt.length / 3);
+    expect(sc(r).optimization.prompt).toMatchObject({
+      originalChars: prompt.length,
+      optimizedChars: sent.length,
+    });
+    expect(sc(r).optimization.prompt.transformations).toEqual(
+      expect.arrayContaining(["ansi-codes", "repeated-lines"]),
+    );
+  });
+
+  it("compact the answer, but never a JSON answer", async () => {
+    const reply = "Sure! Here is the fix.\n\n\n\nUse `npm ci`.\n\nI hope this helps!";
+    const r = await gw.call("claude_request", {
+      prompt: `[[fake:reply=${reply}]]`,
+      optimizeResponse: true,
+    });
+    expect(textOf(r)).not.toContain("I hope this helps");
+    expect(textOf(r)).toContain("`npm ci`");
+    expect(sc(r).optimization.response.optimizedChars).toBeLessThan(reply.length);
+    const json = await gw.call("claude_request", {
+      prompt: `[[fake:reply=${reply}]]`,
+      optimizeResponse: true,
+      outputFormat: "json",
+    });
+    expect(JSON.parse(textOf(json)).result).toBe(reply);
   });
 });
 

@@ -61,7 +61,7 @@ export const common = {
   approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),
   approvalPolicy: z.enum(["strict", "balanced", "permissive"]).optional(),
   mcpServers: z.array(z.string().max(100)).max(50).optional(),
-  optimizePrompt: z.boolean().optional(),
+  optimizePrompt: z.boolean().optional().describe("Compact the prompt (code, paths, numbers kept)"),
   optimizeResponse: z.boolean().optional(),
 };
 
@@ -81,18 +81,19 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
     timeoutMs: input.timeoutMs,
     idleTimeoutMs: input.idleTimeoutMs,
     allowRerun: input.allowRerun,
+    optimizePrompt: input.optimizePrompt,
+    optimizeResponse: input.optimizeResponse,
     unsupported: {
       approvalStrategy: input.approvalStrategy,
       approvalPolicy: input.approvalPolicy,
       mcpServers: input.mcpServers,
-      optimizePrompt: input.optimizePrompt,
-      optimizeResponse: input.optimizeResponse,
       ...extraUnsupported,
     },
   };
 }
 
 // Also: model, sessionId, gatewaySessionId, costUsd, turns, circuit (the CLI's breaker state),
+// optimization {prompt, response: {originalChars, optimizedChars, transformations}},
 // error {category, message}, and usage
 // {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}.
 export const requestOutput = z.looseObject({
