@@ -1,6 +1,8 @@
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
+import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
+import type { ApprovalConfig } from "./approval/service.js";
 import type { ResilienceConfig } from "./resilience.js";
 
 /** Every path and environment variable the gateway reads, in one place. */
@@ -19,6 +21,9 @@ export interface GatewayConfig {
   /** How long finished jobs and their output are kept. */
   jobRetentionMs: number;
   resilience: ResilienceConfig;
+  approvals: ApprovalConfig;
+  /** approvals.jsonl: every approval decision, appended. */
+  approvalLogPath: string;
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -27,8 +32,9 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const home = env.HOME || homedir();
+  const gatewayHome = env.LLM_GATEWAY_HOME || join(home, ".llm-cli-gateway");
   return {
-    home: env.LLM_GATEWAY_HOME || join(home, ".llm-cli-gateway"),
+    home: gatewayHome,
     debug: Boolean(env.DEBUG),
     timeoutMs: positiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
     maxOutputBytes: positiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
@@ -39,6 +45,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? 64,
     },
     jobRetentionMs: (positiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? 24) * 3_600_000,
+    approvals: {
+      defaultPolicy: approvalPolicy(env.LLM_GATEWAY_APPROVAL_POLICY),
+      elicitation:
+        env.LLM_GATEWAY_APPROVAL_ELICITATION === "1" ||
+        env.LLM_GATEWAY_APPROVAL_ELICITATION === "true",
+      mcpConfigPath: env.LLM_GATEWAY_MCP_CONFIG || join(gatewayHome, "mcp-servers.json"),
+    },
+    approvalLogPath: join(gatewayHome, "approvals.jsonl"),
     resilience: {
       maxAttempts: positiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? 2,
       baseDelayMs: positiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? 2000,
@@ -47,6 +61,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
   };
+}
+
+function approvalPolicy(raw: string | undefined): ApprovalPolicy {
+  if (!raw) return "balanced";
+  if ((APPROVAL_POLICIES as readonly string[]).includes(raw)) return raw as ApprovalPolicy;
+  throw new Error(
+    `LLM_GATEWAY_APPROVAL_POLICY must be one of ${APPROVAL_POLICIES.join(", ")}, got "${raw}"`,
+  );
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -12,6 +12,7 @@ export const ERROR_CATEGORIES = [
   "cli_error",
   "canceled",
   "circuit_open",
+  "approval_denied",
   "saturated",
   "interrupted",
   "internal",

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { GatewayConfig } from "./config.js";
-import { invalidInput, type ErrorCategory } from "./errors.js";
+import type { ErrorCategory } from "./errors.js";
+import type { ApprovalRecord } from "./approval/log.js";
+import type { ApprovalPolicy } from "./approval/policy.js";
 import type { Logger } from "./log.js";
 import { optimizePrompt, optimizeResponse } from "./optimize/index.js";
 import type { BreakerState } from "./resilience.js";
@@ -8,7 +12,14 @@ import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
 import { PROVIDERS, resolveModel } from "./providers/index.js";
-import type { CliName, Invocation, ParsedOutput, Provider, Usage } from "./providers/types.js";
+import type {
+  CliName,
+  Invocation,
+  McpPlan,
+  ParsedOutput,
+  Provider,
+  Usage,
+} from "./providers/types.js";
 import { checkDirectory } from "./validate.js";
 
 /** A validated request for one CLI, whichever tool it came from. */
@@ -31,8 +42,13 @@ export interface CliRequest<O> {
   optimizeResponse?: boolean;
   /** "json": the answer text is the CLI's whole JSON result (claude outputFormat). */
   outputFormat?: "text" | "json";
-  /** Seed options this build does not implement yet: rejected unless left at their defaults. */
-  unsupported?: Record<string, unknown>;
+  approvalStrategy?: "legacy" | "mcp_managed";
+  approvalPolicy?: ApprovalPolicy;
+  /** Names of MCP servers (from the gateway's MCP config) to expose to the CLI. */
+  mcpServers?: string[];
+  strictMcpConfig?: boolean;
+  /** Set by the approval step: the servers to expose and the ones whose tools may be called. */
+  mcp?: McpPlan;
   options: O;
 }
 
@@ -55,6 +71,9 @@ export interface GatewayResult {
   circuit?: BreakerState;
   /** What optimizePrompt / optimizeResponse saved. */
   optimization?: Optimization;
+  /** The approval decision (approvalStrategy "mcp_managed"). */
+  approval?: ApprovalRecord;
+  mcpServers?: { requested: string[]; enabled: string[]; missing: string[] };
   /** Whether the agent acted (used a tool, ran a command, edited a file): then it is not re-run. */
   acted?: boolean;
   error?: { category: ErrorCategory; message: string };
@@ -104,6 +123,8 @@ export interface PreparedRequest {
   model?: string;
   cwd: string;
   invocation: Invocation;
+  /** Where the invocation's files go (under the gateway home: gemini refuses settings files in world-writable trees). */
+  scratchDir: string;
   gatewaySessionId?: string;
   timeoutMs?: number;
   idleTimeoutMs?: number;
@@ -127,7 +148,6 @@ export class Gateway {
 
   prepare<C extends CliName>(cli: C, req: CliRequest<OptionsOf<C>>): PreparedRequest {
     const provider = PROVIDERS[cli] as Provider<OptionsOf<C>>;
-    rejectUnsupported(req.unsupported);
     if (req.cwd) checkDirectory(req.cwd, "cwd");
     const target = resolveSession(
       this.ctx.sessions,
@@ -137,6 +157,7 @@ export class Gateway {
     );
     checkDirectory(target.cwd, "cwd");
     const optimized = req.optimizePrompt ? optimizePrompt(req.prompt) : undefined;
+    const scratchDir = join(this.ctx.config.home, "run", randomUUID());
     const prompt = optimized?.text ?? req.prompt;
     return {
       cli,
@@ -152,7 +173,10 @@ export class Gateway {
         model: target.model,
         session: target.plan,
         options: req.options,
+        mcp: req.mcp,
+        scratchDir,
       }),
+      scratchDir,
       gatewaySessionId: target.session?.id,
       timeoutMs: req.timeoutMs ?? this.ctx.config.timeoutMs,
       idleTimeoutMs: req.idleTimeoutMs,
@@ -169,13 +193,14 @@ export class Gateway {
     );
     logger.debug(`${cli} args: ${JSON.stringify(invocation.args)} cwd=${cwd}`);
 
+    writeFiles(prepared.scratchDir, invocation.files);
     const run = await runProcess({
       command: provider.binary,
       args: invocation.args,
       stdin: invocation.stdin,
       stdoutToFile: invocation.stdoutToFile,
       cwd,
-      env: config.childEnv,
+      env: invocation.env ? { ...config.childEnv, ...invocation.env } : config.childEnv,
       timeoutMs: prepared.timeoutMs,
       idleTimeoutMs: prepared.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
@@ -183,7 +208,9 @@ export class Gateway {
       signal: hooks.signal,
       onSpawn: hooks.onSpawn,
       onOutput: hooks.onOutput,
-    });
+    }).finally(
+      () => invocation.files && rmSync(prepared.scratchDir, { recursive: true, force: true }),
+    );
 
     const result = toResult(provider, run, {
       correlationId,
@@ -305,25 +332,11 @@ function spawnFailure(
   };
 }
 
-const NOT_YET: Record<string, string> = {
-  approvalStrategy: 'only "legacy" is available in this version',
-  approvalPolicy:
-    'approval policies come with approvalStrategy "mcp_managed", which this version does not have',
-  mcpServers: "per-request MCP servers are not available in this version",
-  strictMcpConfig: "per-request MCP servers are not available in this version",
-};
-
-/** Never accept a documented option and ignore it: refuse what this build cannot do yet. */
-function rejectUnsupported(unsupported: Record<string, unknown> | undefined): void {
-  for (const [name, value] of Object.entries(unsupported ?? {})) {
-    const isDefault =
-      value === undefined ||
-      value === false ||
-      value === "legacy" ||
-      (Array.isArray(value) && value.length === 0);
-    if (!isDefault)
-      throw invalidInput(`${name}: ${NOT_YET[name] ?? "not available in this version"}`);
-  }
+function writeFiles(dir: string, files: Record<string, string> | undefined): void {
+  if (!files) return;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, content] of Object.entries(files))
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
 }
 
 function firstLine(text: string): string {

@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { ApprovalLog } from "./approval/log.js";
+import { Approvals } from "./approval/service.js";
 import { loadConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import { JobManager } from "./jobs/manager.js";
@@ -40,8 +42,10 @@ async function main(): Promise<void> {
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
   const jobStore = new JobStore(db);
   const resilience = new Resilience(config.resilience, logger);
+  const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
   const jobs = new JobManager({
     gateway: new Gateway({ config, logger, sessions }),
+    approvals,
     resilience,
     store: jobStore,
     logger,
@@ -51,7 +55,7 @@ async function main(): Promise<void> {
   });
   jobs.start();
   const server = createMcpServer(
-    { jobs, jobStore, sessions, resilience, retentionMs: config.jobRetentionMs },
+    { jobs, jobStore, sessions, resilience, approvals, retentionMs: config.jobRetentionMs },
     version,
   );
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
 import type { CliRequest, Gateway, GatewayResult, OptionsOf, PreparedRequest } from "../gateway.js";
 import type { Logger } from "../log.js";
+import type { Approvals, Elicit } from "../approval/service.js";
 import type { Resilience } from "../resilience.js";
 import { isSameProcessAlive, processStartTime } from "../process/liveness.js";
 import { PROVIDERS } from "../providers/index.js";
@@ -26,6 +27,7 @@ export interface JobLimits {
 
 export interface JobManagerOptions {
   gateway: Gateway;
+  approvals: Approvals;
   resilience: Resilience;
   store: JobStore;
   logger: Logger;
@@ -38,6 +40,8 @@ export interface JobManagerOptions {
 export interface SubmitOptions {
   kind: JobKind;
   onProgress?: (update: ProgressUpdate) => void;
+  /** Asks the person at the client, when the approval policy would deny the request. */
+  elicit?: Elicit;
 }
 
 export interface JobHandle {
@@ -48,6 +52,8 @@ export interface JobHandle {
 
 interface Pending {
   id: string;
+  /** Reported with the result: the approval decision and the MCP servers requested/enabled/missing. */
+  extras: Pick<GatewayResult, "approval" | "mcpServers">;
   request: CliRequest<never>;
   prepared: PreparedRequest;
   options: SubmitOptions;
@@ -89,12 +95,20 @@ export class JobManager {
    * Validates and admits a request. Throws `invalid_input` (nothing runs) or `saturated` (the
    * queue is full); otherwise the job is stored and runs now or when a slot frees.
    */
-  submit<C extends CliName>(
+  async submit<C extends CliName>(
     cli: C,
-    request: CliRequest<OptionsOf<C>>,
+    asked: CliRequest<OptionsOf<C>>,
     options: SubmitOptions,
-  ): JobHandle {
+  ): Promise<JobHandle> {
     if (this.closing) throw new GatewayError("saturated", "The gateway is shutting down");
+    const correlationId = asked.correlationId ?? randomUUID();
+    const reviewed = await this.o.approvals.review(
+      cli,
+      { ...asked, correlationId } as CliRequest<never>,
+      correlationId,
+      options.elicit,
+    );
+    const request = reviewed.request as CliRequest<OptionsOf<C>>;
     const prepared = this.o.gateway.prepare(cli, request);
     this.o.resilience.assertAvailable(cli);
     const startsNow = this.hasSlot(cli);
@@ -115,6 +129,10 @@ export class JobManager {
       options,
       abort: new AbortController(),
       resolve,
+      extras: {
+        ...(reviewed.approval ? { approval: reviewed.approval } : {}),
+        ...(reviewed.mcp.requested.length ? { mcpServers: reviewed.mcp } : {}),
+      },
     };
     this.o.store.insert({
       id,
@@ -259,7 +277,8 @@ export class JobManager {
     return [result, result.error ? "failed" : "completed"];
   }
 
-  private settle(job: Pending, result: GatewayResult, status: JobStatus): void {
+  private settle(job: Pending, outcome: GatewayResult, status: JobStatus): void {
+    const result = { ...outcome, ...job.extras };
     this.o.store.finish(job.id, status, result, result.error);
     this.running.delete(job.id);
     job.resolve(result);

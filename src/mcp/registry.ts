@@ -11,6 +11,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { invalidInput, type GatewayError } from "../errors.js";
+import type { Elicit } from "../approval/service.js";
 import type { ProgressUpdate } from "../jobs/output.js";
 import { toolError } from "./tools/errors.js";
 
@@ -22,7 +23,12 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Sends notifications/progress, when the client asked for them with a progress token. */
   progress?: (update: ProgressUpdate) => void;
+  /** Asks the person at the client a yes/no question, when the client supports elicitation. */
+  elicit?: Elicit;
 }
+
+/** How long a person has to answer an approval question. */
+const ELICIT_TIMEOUT_MS = 120_000;
 
 export interface ToolDefinition<I extends ObjectSchema> {
   name: string;
@@ -34,7 +40,7 @@ export interface ToolDefinition<I extends ObjectSchema> {
   terse?: boolean;
   handler(args: z.infer<I>, ctx: ToolContext): Promise<CallToolResult> | CallToolResult;
   /** Task-augmented calls (MCP tasks): start the work and return the task at once. */
-  startTask?(args: z.infer<I>, ctx: ToolContext): CreateTaskResult;
+  startTask?(args: z.infer<I>, ctx: ToolContext): Promise<CreateTaskResult>;
 }
 
 /**
@@ -72,6 +78,9 @@ export class ToolRegistry {
       const token = request.params._meta?.progressToken;
       const ctx: ToolContext = {
         signal: extra.signal,
+        ...(server.getClientCapabilities()?.elicitation
+          ? { elicit: (message: string) => ask(server, message) }
+          : {}),
         ...(token !== undefined
           ? {
               progress: ({ progress, message }) =>
@@ -96,6 +105,18 @@ export class ToolRegistry {
         return toolError(err);
       }
     });
+  }
+}
+
+async function ask(server: Server, message: string): Promise<"accept" | "decline" | "cancel"> {
+  try {
+    const answer = await server.elicitInput(
+      { message, requestedSchema: { type: "object", properties: {} } },
+      { timeout: ELICIT_TIMEOUT_MS },
+    );
+    return answer.action;
+  } catch {
+    return "cancel"; // no answer in time, or the client failed: not an approval
   }
 }
 

@@ -1,4 +1,5 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Approvals } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
@@ -8,6 +9,7 @@ import { JobTaskStore } from "./task-store.js";
 import { claudeRequestTool } from "./tools/claude-request.js";
 import { codexRequestTool } from "./tools/codex-request.js";
 import { geminiRequestTool } from "./tools/gemini-request.js";
+import { registerApprovalList } from "./tools/approval-list.js";
 import { registerJobTools } from "./tools/jobs.js";
 import { registerListModels } from "./tools/list-models.js";
 import { registerRequestTools } from "./tools/request-tools.js";
@@ -20,6 +22,7 @@ export interface ServerParts {
   jobStore: JobStore;
   sessions: SessionStore;
   resilience: Resilience;
+  approvals: Approvals;
   retentionMs: number;
 }
 
@@ -46,6 +49,7 @@ export function createMcpServer(parts: ServerParts, version: string): Server {
   registerJobTools(tools, parts.jobs, parts.jobStore);
   registerListModels(tools, parts.resilience);
   registerSessionTools(tools, parts.sessions);
+  registerApprovalList(tools, parts.approvals);
   tools.install(server);
   return server;
 }

@@ -48,6 +48,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     model,
     session,
     options,
+    mcp,
   }: InvocationRequest<ClaudeOptions>): Invocation {
     // stream-json (which needs --verbose with -p) ends with the same result object as json mode,
     // and its events before that feed progress notifications.
@@ -56,7 +57,19 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (session.mode === "resume") args.push("--resume", session.id);
     if (session.mode === "new-with-id") args.push("--session-id", session.id);
     if (session.mode === "latest") args.push("--continue");
-    if (options.allowedTools?.length) args.push("--allowedTools", ...options.allowedTools);
+    if (mcp && Object.keys(mcp.servers).length) {
+      const servers = Object.fromEntries(
+        Object.entries(mcp.servers).map(([n, def]) => [n, { type: "stdio", ...def }]),
+      );
+      args.push("--mcp-config", JSON.stringify({ mcpServers: servers }));
+    }
+    if (mcp?.strict) args.push("--strict-mcp-config");
+    // mcp__<server> lets claude call every tool of that server without asking.
+    const allowed = [
+      ...(options.allowedTools ?? []),
+      ...(mcp?.callable ?? []).map((n) => `mcp__${n}`),
+    ];
+    if (allowed.length) args.push("--allowedTools", ...allowed);
     if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
     if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
     return { args, stdin: prompt };

@@ -15,6 +15,14 @@ export interface CodexOptions {
   dangerouslyBypassApprovalsAndSandbox?: boolean;
 }
 
+/** A TOML value for `codex -c key=value`: JSON strings and arrays are valid TOML; tables are inline. */
+function toml(value: string | string[] | Record<string, string>): string {
+  if (typeof value === "string" || Array.isArray(value)) return JSON.stringify(value);
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`)
+    .join(",")}}`;
+}
+
 /** Items through which the agent acts on the world. */
 const ACTIONS = new Set(["command_execution", "file_change", "mcp_tool_call", "web_search"]);
 
@@ -36,12 +44,26 @@ export const codexProvider: Provider<CodexOptions> = {
     model,
     session,
     options,
+    mcp,
   }: InvocationRequest<CodexOptions>): Invocation {
     const args = ["exec", "--json", "--skip-git-repo-check"];
     if (model) args.push("-m", model);
     if (options.dangerouslyBypassApprovalsAndSandbox)
       args.push("--dangerously-bypass-approvals-and-sandbox");
     else if (options.fullAuto) args.push("-s", "workspace-write");
+    for (const [name, def] of Object.entries(mcp?.servers ?? {})) {
+      const key = `mcp_servers.${name}`;
+      args.push(
+        "-c",
+        `${key}.command=${toml(def.command)}`,
+        "-c",
+        `${key}.args=${toml(def.args ?? [])}`,
+      );
+      if (def.env) args.push("-c", `${key}.env=${toml(def.env)}`);
+      // Without it codex refuses MCP calls under its exec approval policy ("never").
+      if (mcp!.callable.includes(name))
+        args.push("-c", `${key}.default_tools_approval_mode="approve"`);
+    }
     if (session.mode === "resume") args.push("resume", session.id);
     if (session.mode === "latest") args.push("resume", "--last");
     args.push("-"); // read the prompt from stdin

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { ErrorCategory } from "../errors.js";
 import {
   categoryForMessage,
@@ -67,6 +68,8 @@ export const geminiProvider: Provider<GeminiOptions> = {
     model,
     session,
     options,
+    mcp,
+    scratchDir,
   }: InvocationRequest<GeminiOptions>): Invocation {
     const args = ["-o", "stream-json"];
     if (model) args.push("-m", model);
@@ -78,7 +81,23 @@ export const geminiProvider: Provider<GeminiOptions> = {
     if (options.includeDirs?.length)
       args.push("--include-directories", options.includeDirs.join(","));
     // gemini 0.61 loses the end of a large stdout written to a pipe, so it gets a file.
-    return { args, stdin: prompt, stdoutToFile: true };
+    const invocation: Invocation = { args, stdin: prompt, stdoutToFile: true };
+    const names = Object.keys(mcp?.servers ?? {});
+    if (mcp && names.length) {
+      // gemini has no flag for MCP servers: a per-request system settings file adds them (gemini
+      // skips such a file if any directory above it is world-writable: scratchDir is under the
+      // gateway home).
+      const servers = Object.fromEntries(
+        names.map((n) => [n, { ...mcp.servers[n], trust: mcp.callable.includes(n) }]),
+      );
+      invocation.files = { "gemini-settings.json": JSON.stringify({ mcpServers: servers }) };
+      invocation.env = {
+        GEMINI_CLI_SYSTEM_SETTINGS_PATH: join(scratchDir, "gemini-settings.json"),
+      };
+      // The flag also lets gemini call those servers' tools unasked: only for approved ones.
+      if (mcp.callable.length) args.push("--allowed-mcp-server-names", ...mcp.callable);
+    }
+    return invocation;
   },
 
   progress(line: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { ErrorCategory } from "../errors.js";
+import type { McpServerDef } from "../mcp-servers.js";
 
 export const CLI_NAMES = ["claude", "codex", "gemini"] as const;
 export type CliName = (typeof CLI_NAMES)[number];
@@ -43,11 +44,22 @@ export type SessionPlan =
   | { mode: "resume"; id: string }
   | { mode: "latest" };
 
+/** MCP servers to expose to the CLI for one request, and those whose tools it may call unasked. */
+export interface McpPlan {
+  servers: Record<string, McpServerDef>;
+  callable: string[];
+  /** claude --strict-mcp-config: use only these servers. */
+  strict: boolean;
+}
+
 export interface InvocationRequest<O> {
   prompt: string;
   model?: string;
   session: SessionPlan;
   options: O;
+  mcp?: McpPlan;
+  /** A private directory (created on demand) for files the invocation needs. */
+  scratchDir: string;
 }
 
 export interface Invocation {
@@ -55,6 +67,10 @@ export interface Invocation {
   /** The prompt travels on stdin: no argv size limit, no flag confusion. */
   stdin: string;
   stdoutToFile?: boolean;
+  /** Extra environment variables for this run. */
+  env?: Record<string, string>;
+  /** Files to write into scratchDir before the run (removed after it), by name. */
+  files?: Record<string, string>;
 }
 
 export interface ModelCatalog {

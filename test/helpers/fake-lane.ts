@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
 import { startGateway, type StartedGateway } from "./gateway.js";
 
@@ -22,7 +23,7 @@ export interface FakeLane {
   grandchildren(): number[];
   reset(): void;
   /** Another gateway process over the same homes (a restart, or a second client window). */
-  startAnother(env?: Record<string, string>): Promise<StartedGateway>;
+  startAnother(env?: Record<string, string>, client?: Client): Promise<StartedGateway>;
   close(): Promise<void>;
 }
 
@@ -51,8 +52,8 @@ export async function startFakeLane(extraEnv: Record<string, string> = {}): Prom
       rmSync(logFile, { force: true });
       rmSync(`${logFile}.runs.json`, { force: true });
     },
-    async startAnother(extra = {}) {
-      const other = await startGateway({ ...env, ...extra }, { home });
+    async startAnother(extra = {}, client?: Client) {
+      const other = await startGateway({ ...env, ...extra }, { home, client });
       others.push(other);
       return other;
     },

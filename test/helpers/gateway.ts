@@ -23,7 +23,7 @@ export interface StartedGateway {
  */
 export async function startGateway(
   env: Record<string, string> = {},
-  options: { home?: string; cwd?: string } = {},
+  options: { home?: string; cwd?: string; client?: Client } = {},
 ): Promise<StartedGateway> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
   let stderr = "";
@@ -41,7 +41,7 @@ export async function startGateway(
     },
   });
   transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const client = new Client({ name: "llm-cli-gateway-tests", version: "1.0.0" });
+  const client = options.client ?? new Client({ name: "llm-cli-gateway-tests", version: "1.0.0" });
   await client.connect(transport);
   return {
     client,

@@ -165,6 +165,31 @@ describe("request tools over MCP, with fake CLIs", () => {
 
 describe("rejected requests never start a CLI", () => {
   const rejected: [string, Record<string, unknown>, RegExp][] = [
+    [
+      "claude_request",
+      { prompt: "x", approvalPolicy: "strict" },
+      /approvalPolicy applies only with approvalStrategy "mcp_managed"/,
+    ],
+    [
+      "claude_request",
+      { prompt: "x", mcpServers: ["exa"] },
+      /mcpServers: exa not configured in .*mcp-servers.json \(strictMcpConfig\)/,
+    ],
+    [
+      "codex_request",
+      { prompt: "x", mcpServers: ["../x"] },
+      /mcpServers.0: mcpServers entries are server names/,
+    ],
+    [
+      "claude_request",
+      {
+        prompt: "x",
+        approvalStrategy: "mcp_managed",
+        approvalPolicy: "strict",
+        dangerouslySkipPermissions: true,
+      },
+      /^\[approval_denied\] Denied by the strict approval policy: strict policy: bypassing permissions/,
+    ],
     ["claude_request", { prompt: "" }, /Prompt cannot be empty/],
     ["codex_request", { prompt: "   \n" }, /Prompt cannot be empty/],
     ["gemini_request", { prompt: "x".repeat(100_001) }, /Prompt too long \(max 100k chars\)/],
@@ -201,13 +226,6 @@ describe("rejected requests never start a CLI", () => {
       { prompt: "x", includeDirs: ["/nonexistent-dir-xyz"] },
       /includeDirs\[0\] is not an existing directory/,
     ],
-    [
-      "claude_request",
-      { prompt: "x", approvalStrategy: "mcp_managed" },
-      /approvalStrategy: only "legacy"/,
-    ],
-    ["codex_request", { prompt: "x", mcpServers: ["exa"] }, /mcpServers: .*not available/],
-    ["claude_request", { prompt: "x", strictMcpConfig: true }, /strictMcpConfig/],
   ];
 
   it.each(rejected)("%s %j is refused with a clear message", async (tool, args, message) => {
@@ -217,7 +235,7 @@ describe("rejected requests never start a CLI", () => {
     expect(invocations()).toEqual([]);
   });
 
-  it("accepts the documented defaults of options this version does not implement", async () => {
+  it("accepts the documented defaults of the approval, MCP and optimization options", async () => {
     const r = await gw.call("claude_request", {
       prompt: "x",
       approvalStrategy: "legacy",
@@ -366,6 +384,7 @@ describe("tools/list", () => {
         "llm_job_result",
         "llm_job_status",
         "list_models",
+        "approval_list",
         "session_clear_all",
         "session_create",
         "session_delete",

@@ -12,7 +12,7 @@ const input = z.strictObject({
     .optional()
     .describe("claude refuses it as root unless IS_SANDBOX=1"),
   outputFormat: z.enum(["text", "json"]).optional().describe("json: claude's whole result"),
-  strictMcpConfig: z.boolean().optional(),
+  strictMcpConfig: z.boolean().optional().describe("Default true"),
 });
 
 export const claudeRequestTool: RequestToolSpec<"claude", typeof input> = {
@@ -21,7 +21,8 @@ export const claudeRequestTool: RequestToolSpec<"claude", typeof input> = {
     "Run Claude Code (claude -p) on a prompt; returns its answer, session id, usage and cost.",
   input,
   toRequest: (args) => ({
-    ...commonRequest(args, { strictMcpConfig: args.strictMcpConfig }),
+    ...commonRequest(args),
+    strictMcpConfig: args.strictMcpConfig,
     resumeLatest: args.continueSession,
     outputFormat: args.outputFormat,
     options: {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { APPROVAL_POLICIES } from "../../approval/policy.js";
+import { MCP_SERVER_NAME } from "../../mcp-servers.js";
 import type { GatewayResult } from "../../gateway.js";
 
 export const MAX_PROMPT_CHARS = 100_000;
@@ -53,15 +55,22 @@ export const common = {
     .max(128)
     .regex(/^[\w.:-]+$/, "correlationId may contain letters, digits, _ . : -")
     .optional(),
-  allowRerun: z
-    .boolean()
-    .optional()
-    .describe("Retry transient failures even after the agent acted"),
-  // Seed options this version rejects unless left at their defaults (see rejectUnsupported).
+  allowRerun: z.boolean().optional().describe("Retry even after the agent acted"),
   approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),
-  approvalPolicy: z.enum(["strict", "balanced", "permissive"]).optional(),
-  mcpServers: z.array(z.string().max(100)).max(50).optional(),
-  optimizePrompt: z.boolean().optional().describe("Compact the prompt (code, paths, numbers kept)"),
+  approvalPolicy: z.enum(APPROVAL_POLICIES).optional(),
+  mcpServers: z
+    .array(
+      z
+        .string()
+        .regex(
+          MCP_SERVER_NAME,
+          "mcpServers entries are server names from the gateway's MCP config",
+        ),
+    )
+    .max(20)
+    .optional()
+    .describe("Names from the gateway MCP config"),
+  optimizePrompt: z.boolean().optional(),
   optimizeResponse: z.boolean().optional(),
 };
 
@@ -70,7 +79,7 @@ type CommonInput = {
 } & { prompt: string };
 
 /** The fields every request tool shares, in the gateway's shape. */
-export function commonRequest(input: CommonInput, extraUnsupported: Record<string, unknown> = {}) {
+export function commonRequest(input: CommonInput) {
   return {
     prompt: input.prompt,
     model: input.model,
@@ -83,12 +92,9 @@ export function commonRequest(input: CommonInput, extraUnsupported: Record<strin
     allowRerun: input.allowRerun,
     optimizePrompt: input.optimizePrompt,
     optimizeResponse: input.optimizeResponse,
-    unsupported: {
-      approvalStrategy: input.approvalStrategy,
-      approvalPolicy: input.approvalPolicy,
-      mcpServers: input.mcpServers,
-      ...extraUnsupported,
-    },
+    approvalStrategy: input.approvalStrategy,
+    approvalPolicy: input.approvalPolicy,
+    mcpServers: input.mcpServers,
   };
 }
 

@@ -42,9 +42,10 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
     inputSchema: spec.input,
     outputSchema: requestOutput,
     async handler(args, ctx) {
-      const job = jobs.submit(spec.cli, spec.toRequest(args), {
+      const job = await jobs.submit(spec.cli, spec.toRequest(args), {
         kind: "sync",
         onProgress: ctx.progress,
+        elicit: ctx.elicit,
       });
       const cancel = () => jobs.cancel(job.id);
       ctx.signal.addEventListener("abort", cancel, { once: true });
@@ -54,10 +55,11 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
         ctx.signal.removeEventListener("abort", cancel);
       }
     },
-    startTask(args, ctx): CreateTaskResult {
-      const job = jobs.submit(spec.cli, spec.toRequest(args), {
+    async startTask(args, ctx): Promise<CreateTaskResult> {
+      const job = await jobs.submit(spec.cli, spec.toRequest(args), {
         kind: "task",
         onProgress: ctx.progress,
+        elicit: ctx.elicit,
       });
       return { task: taskOf(store.get(job.id)!) };
     },
@@ -65,12 +67,15 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
 
   tools.add({
     name: `${spec.cli}_request_async`,
-    description: `${spec.cli}_request (same parameters) as a background job: returns a jobId for llm_job_status/result/cancel.`,
+    description: `Like ${spec.cli}_request, in the background: returns a jobId (see llm_job_*).`,
     inputSchema: spec.input,
     terse: true,
     outputSchema: jobStarted,
-    handler(args) {
-      const job = jobs.submit(spec.cli, spec.toRequest(args), { kind: "async" });
+    async handler(args, ctx) {
+      const job = await jobs.submit(spec.cli, spec.toRequest(args), {
+        kind: "async",
+        elicit: ctx.elicit,
+      });
       const started = {
         jobId: job.id,
         status: store.get(job.id)!.status,

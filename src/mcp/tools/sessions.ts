@@ -49,7 +49,7 @@ export function registerSessionTools(tools: ToolRegistry, store: SessionStore): 
   tools.add({
     name: "session_create",
     description:
-      "Create a session for a CLI. Requests to that CLI without sessionId use the active session.",
+      "Create a CLI session; the active one (default) serves requests without sessionId.",
     inputSchema: z.strictObject({
       cli,
       description: z.string().max(500).optional(),

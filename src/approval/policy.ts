@@ -1,0 +1,92 @@
+import type { CliName } from "../providers/types.js";
+
+export const APPROVAL_POLICIES = ["strict", "balanced", "permissive"] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+
+/** What a request asks to be allowed to do, in the same terms for every CLI. */
+export interface Permissions {
+  /** Skip every permission check and sandbox (claude --dangerously-skip-permissions, codex
+   * --dangerously-bypass-approvals-and-sandbox, gemini --approval-mode yolo). */
+  bypass: boolean;
+  /** Edit the workspace without asking (codex fullAuto = -s workspace-write, gemini auto_edit). */
+  workspaceWrite: boolean;
+  /** Pre-approved tools that run commands or write files (claude Bash/Write/Edit..., gemini run_shell_command/write_file/replace). */
+  shellTools: string[];
+  /** MCP servers whose tools the CLI may call. */
+  mcpServers: string[];
+}
+
+export interface Decision {
+  decision: "approve" | "deny" | "narrow";
+  policy: ApprovalPolicy;
+  requested: Permissions;
+  /** Never more than requested. */
+  granted: Permissions;
+  reasons: string[];
+}
+
+const SHELL_OR_WRITE: Record<CliName, RegExp> = {
+  claude: /^(Bash|Write|Edit|MultiEdit|NotebookEdit)\b/,
+  codex: /$^/,
+  gemini: /^(run_shell_command|write_file|replace)\b/,
+};
+
+/** The allowed-tool entries that grant running commands or writing files. */
+export function shellOrWriteTools(cli: CliName, allowedTools: string[] | undefined): string[] {
+  return (allowedTools ?? []).filter((tool) => SHELL_OR_WRITE[cli].test(tool));
+}
+
+/**
+ * The rules, per policy (a decision is approve, deny, or approve with a narrower permission):
+ *
+ * | asks for                      | strict             | balanced                        | permissive |
+ * | bypass                        | deny               | narrow to workspace writes      | approve    |
+ * | workspace writes              | narrow: read-only  | approve                         | approve    |
+ * | shell / write tools allowed   | narrow: removed    | approve                         | approve    |
+ * | calls to MCP servers          | narrow: none       | approve                         | approve    |
+ */
+export function decide(requested: Permissions, policy: ApprovalPolicy): Decision {
+  const granted: Permissions = {
+    ...requested,
+    shellTools: [...requested.shellTools],
+    mcpServers: [...requested.mcpServers],
+  };
+  const reasons: string[] = [];
+  let denied = false;
+
+  if (requested.bypass) {
+    if (policy === "strict") {
+      denied = true;
+      reasons.push("strict policy: bypassing permissions and the sandbox is never allowed");
+    } else if (policy === "balanced") {
+      granted.bypass = false;
+      granted.workspaceWrite = true;
+      reasons.push("balanced policy: bypass narrowed to workspace writes");
+    }
+  }
+  if (requested.workspaceWrite && policy === "strict") {
+    granted.workspaceWrite = false;
+    reasons.push("strict policy: workspace writes narrowed to read-only");
+  }
+  if (requested.shellTools.length && policy === "strict") {
+    granted.shellTools = [];
+    reasons.push(`strict policy: pre-approval of ${requested.shellTools.join(", ")} removed`);
+  }
+  if (requested.mcpServers.length && policy === "strict") {
+    granted.mcpServers = [];
+    reasons.push(
+      `strict policy: calls to MCP servers ${requested.mcpServers.join(", ")} not allowed`,
+    );
+  }
+
+  if (denied) return { decision: "deny", policy, requested, granted: none(), reasons };
+  const narrowed = JSON.stringify(granted) !== JSON.stringify(requested);
+  return { decision: narrowed ? "narrow" : "approve", policy, requested, granted, reasons };
+}
+
+const none = (): Permissions => ({
+  bypass: false,
+  workspaceWrite: false,
+  shellTools: [],
+  mcpServers: [],
+});

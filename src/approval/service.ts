@@ -1,0 +1,168 @@
+import { randomUUID } from "node:crypto";
+import { GatewayError, invalidInput } from "../errors.js";
+import type { CliRequest } from "../gateway.js";
+import { selectMcpServers, type McpSelection } from "../mcp-servers.js";
+import type { CliName } from "../providers/types.js";
+import type { ApprovalLog, ApprovalRecord } from "./log.js";
+import { decide, shellOrWriteTools, type ApprovalPolicy, type Permissions } from "./policy.js";
+
+/** Asks the person at the client (MCP elicitation); resolves to their answer. */
+export type Elicit = (message: string) => Promise<"accept" | "decline" | "cancel">;
+
+export interface ApprovalConfig {
+  defaultPolicy: ApprovalPolicy;
+  /** Put requests the policy would deny to the person, when the client supports elicitation. */
+  elicitation: boolean;
+  mcpConfigPath: string;
+}
+
+export interface Reviewed {
+  request: CliRequest<never>;
+  approval?: ApprovalRecord;
+  mcp: Omit<McpSelection, "servers">;
+}
+
+interface AnyOptions {
+  allowedTools?: string[];
+  dangerouslySkipPermissions?: boolean;
+  fullAuto?: boolean;
+  dangerouslyBypassApprovalsAndSandbox?: boolean;
+  approvalMode?: "default" | "auto_edit" | "yolo";
+}
+
+/**
+ * The approval step of the pipeline. `legacy`: the caller's permission options go to the CLI as
+ * given. `mcp_managed`: the gateway decides under a policy, runs the request with the least
+ * privilege that serves it (never more than asked), records every decision, and refuses a denied
+ * request before anything starts.
+ */
+export class Approvals {
+  constructor(
+    private readonly config: ApprovalConfig,
+    private readonly log: ApprovalLog,
+  ) {}
+
+  async review(
+    cli: CliName,
+    request: CliRequest<never>,
+    correlationId: string,
+    elicit?: Elicit,
+  ): Promise<Reviewed> {
+    const strategy = request.approvalStrategy ?? "legacy";
+    if (strategy === "legacy" && request.approvalPolicy) {
+      throw invalidInput('approvalPolicy applies only with approvalStrategy "mcp_managed"');
+    }
+    const selection = selectMcpServers(this.config.mcpConfigPath, request.mcpServers ?? []);
+    const strictMcp =
+      cli === "claude" && request.strictMcpConfig !== false && selection.requested.length > 0;
+    if (strictMcp && selection.missing.length) {
+      throw invalidInput(
+        `mcpServers: ${selection.missing.join(", ")} not configured in ${this.config.mcpConfigPath} (strictMcpConfig)`,
+      );
+    }
+    const { servers, ...mcp } = selection;
+    const options = request.options as AnyOptions;
+    const mcpPlan = (callable: string[]) => ({
+      servers: Object.fromEntries(
+        Object.entries(servers).filter(
+          ([name]) => strategy === "legacy" || callable.includes(name),
+        ),
+      ),
+      callable,
+      strict: strictMcp || request.strictMcpConfig === true,
+    });
+
+    if (strategy === "legacy") return { request: { ...request, mcp: mcpPlan([]) }, mcp };
+
+    const requested = permissionsOf(cli, options, selection.enabled);
+    const policy = request.approvalPolicy ?? this.config.defaultPolicy;
+    let verdict = decide(requested, policy);
+    let elicitation: ApprovalRecord["elicitation"];
+    if (verdict.decision === "deny" && this.config.elicitation) {
+      elicitation = elicit ? await elicit(askText(cli, verdict.reasons)) : "unavailable";
+      if (elicitation === "accept") {
+        verdict = {
+          ...verdict,
+          decision: "approve",
+          granted: requested,
+          reasons: [...verdict.reasons, "approved by the person at the client"],
+        };
+      }
+    }
+    const approval: ApprovalRecord = {
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      cli,
+      correlationId,
+      ...verdict,
+      ...(elicitation ? { elicitation } : {}),
+    };
+    this.log.append(approval);
+    if (verdict.decision === "deny") {
+      throw new GatewayError(
+        "approval_denied",
+        `Denied by the ${policy} approval policy: ${verdict.reasons.join("; ")}`,
+      );
+    }
+    const granted = withGrant(cli, options, verdict.granted, requested);
+    return {
+      request: { ...request, options: granted as never, mcp: mcpPlan(verdict.granted.mcpServers) },
+      approval,
+      mcp,
+    };
+  }
+
+  recent(limit: number, cli?: CliName): ApprovalRecord[] {
+    return this.log.recent(limit, cli);
+  }
+}
+
+function permissionsOf(cli: CliName, o: AnyOptions, mcpServers: string[]): Permissions {
+  return {
+    bypass: Boolean(
+      o.dangerouslySkipPermissions ||
+      o.dangerouslyBypassApprovalsAndSandbox ||
+      o.approvalMode === "yolo",
+    ),
+    workspaceWrite: Boolean(o.fullAuto || o.approvalMode === "auto_edit"),
+    shellTools: shellOrWriteTools(cli, o.allowedTools),
+    mcpServers,
+  };
+}
+
+/** The CLI options that carry exactly the granted permissions. */
+function withGrant(
+  cli: CliName,
+  o: AnyOptions,
+  granted: Permissions,
+  requested: Permissions,
+): AnyOptions {
+  const removed = requested.shellTools.filter((t) => !granted.shellTools.includes(t));
+  const allowedTools = o.allowedTools?.filter((t) => !removed.includes(t));
+  switch (cli) {
+    case "claude":
+      return { ...o, allowedTools, dangerouslySkipPermissions: granted.bypass || undefined };
+    case "codex":
+      return {
+        ...o,
+        dangerouslyBypassApprovalsAndSandbox: granted.bypass || undefined,
+        fullAuto: (!granted.bypass && granted.workspaceWrite) || undefined,
+      };
+    case "gemini":
+      return {
+        ...o,
+        allowedTools,
+        approvalMode: granted.bypass
+          ? "yolo"
+          : granted.workspaceWrite
+            ? "auto_edit"
+            : o.approvalMode === "default"
+              ? "default"
+              : undefined,
+      };
+  }
+}
+
+function askText(cli: CliName, reasons: string[]): string {
+  return `Allow this ${cli} request anyway? The approval policy would deny it: ${reasons.join("; ")}`;
+}
