@@ -1,0 +1,113 @@
+// Issue #4's load benchmark: N concurrent async jobs whose fake CLI streams ~1 MB each, a cheap
+// tool call (list_models) made every 20 ms meanwhile, and the gateway's peak RSS.
+// Run: node bench/jobs.mjs [--short]. Writes bench/results/jobs.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { mb, machineInfo, memoryOf } from "./lib/proc.mjs";
+import { resultText, RpcServer } from "./lib/rpc.mjs";
+import { copyFileSync } from "node:fs";
+import { cleanup, GATEWAY_MAIN, ROOT, sandbox, tempDir } from "./lib/sandbox.mjs";
+import { round, roundSummary, summarize } from "./lib/stats.mjs";
+import { num, textTable } from "./lib/table.mjs";
+
+const short = process.argv.includes("--short");
+const JOBS = short ? 30 : 100;
+const EVENTS = 16; // the fake CLI prints 16 padded events, 60 ms apart: ~1 MB over ~1 s
+const PAD = 64 * 1024;
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+const structured = (res) => res.msg.result?.structuredContent ?? {};
+
+async function main() {
+  // codex is a shell script here: 100 Node start-ups would measure the machine, not the gateway.
+  const bin = tempDir("jobsbin");
+  copyFileSync(join(ROOT, "bench", "lib", "stream-codex.sh"), join(bin, "codex"));
+  const { env, work } = sandbox(bin, {
+    LLM_GATEWAY_MAX_CONCURRENT: String(JOBS),
+    LLM_GATEWAY_MAX_CONCURRENT_PER_CLI: String(JOBS),
+    LLM_GATEWAY_MAX_QUEUE: String(JOBS),
+  });
+  const gw = new RpcServer(process.execPath, [GATEWAY_MAIN], { env, cwd: work, name: "gateway" });
+  await gw.initialize();
+  const idle = memoryOf(gw.pid);
+
+  // The cheap call, every 20 ms until the burst is over.
+  const cheap = [];
+  let bursting = true;
+  const prober = (async () => {
+    while (bursting) {
+      cheap.push((await gw.callTool("list_models", {})).ms);
+      await delay(20);
+    }
+  })();
+
+  const t0 = performance.now();
+  const started = await Promise.all(
+    Array.from({ length: JOBS }, (_, i) =>
+      gw.callTool("codex_request_async", { prompt: `job ${i}` }),
+    ),
+  );
+  const ids = started.map((res) => structured(res).jobId);
+  if (ids.some((id) => !id))
+    throw new Error(
+      `a job was refused: ${resultText(started.find((r) => !structured(r).jobId).msg)}`,
+    );
+
+  let statuses = [];
+  for (;;) {
+    statuses = await Promise.all(
+      ids.map(async (jobId) => structured(await gw.callTool("llm_job_status", { jobId }))),
+    );
+    if (statuses.every((s) => !["queued", "running"].includes(s.status))) break;
+    await delay(200);
+  }
+  const wallMs = performance.now() - t0;
+  bursting = false;
+  await prober;
+  const peak = memoryOf(gw.pid);
+  await gw.close();
+
+  const completed = statuses.filter((s) => s.status === "completed").length;
+  const streamedMb = statuses.reduce((sum, s) => sum + (s.stdoutChars ?? 0), 0) / 1024 / 1024;
+  const cheapStats = summarize(cheap);
+  const p99 = [...cheap].sort((a, b) => a - b)[Math.max(0, Math.ceil(0.99 * cheap.length) - 1)];
+  const result = {
+    machine: machineInfo(),
+    jobs: JOBS,
+    completed,
+    wallMs: round(wallMs, 0),
+    streamedMb: round(streamedMb, 1),
+    cheapCallMs: { ...roundSummary(cheapStats, 2), p99: round(p99, 2) },
+    rssMb: { idle: round(mb(idle.rssKb), 1), peak: round(mb(peak.hwmKb), 1) },
+    targets: { cheapP99Ms: 50, peakRssMb: 300 },
+  };
+  console.log(
+    textTable(
+      `Jobs: ${JOBS} concurrent async codex jobs, each streaming ~1 MB (${EVENTS} x ${PAD / 1024} KB, 60 ms apart)`,
+      ["measure", "value", "target"],
+      [
+        ["jobs completed", `${completed}/${JOBS}`, `${JOBS}/${JOBS}`],
+        ["wall time (ms)", num(result.wallMs, 0), "-"],
+        ["stdout stored (MB)", num(result.streamedMb), "-"],
+        [
+          `list_models during burst, median (ms, n=${cheap.length})`,
+          num(cheapStats.median, 2),
+          "-",
+        ],
+        ["list_models during burst, p99 (ms)", num(p99, 2), "< 50"],
+        ["gateway RSS idle (MB)", num(result.rssMb.idle), "-"],
+        ["gateway peak RSS (MB)", num(result.rssMb.peak), "< 300"],
+      ],
+    ),
+  );
+  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench", "results", "jobs.json"), JSON.stringify(result, null, 2));
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exit(1); // the gateway child and the prober would keep a failed run alive
+  })
+  .finally(cleanup);
