@@ -1,0 +1,247 @@
+// The targets of issue #9 checked against the figures, and the tables printed after a run.
+import { DEFAULT_CAP, MiB } from "./big-output.mjs";
+import { markdownTable, num, spread, textTable } from "./table.mjs";
+
+export const TARGETS = {
+  overheadMs: 5,
+  coldStartRatio: 1.5,
+  idleRssMb: 60,
+  toolsListBytes: 15 * 1024, // KB = 1024 bytes, as in the README's 50 MB cap
+  bigRssRatio: 2,
+  concurrencyRatio: 1.1,
+  pingDuringBurstP90Ms: 50,
+};
+
+/** [{ name, target, measured, pass }] for everything a run measured. */
+export function evaluate(results) {
+  const out = [];
+  const add = (name, target, measured, pass) => out.push({ name, target, measured, pass });
+  const { overhead, startup, concurrency, bigOutput } = results;
+  if (overhead) {
+    for (const c of overhead.cases) {
+      const m = c.gatewayOverheadMs.median;
+      add(
+        `overhead ${c.tool} @${c.latencyMs} ms (median)`,
+        `< ${TARGETS.overheadMs} ms`,
+        `${num(m)} ms`,
+        m < TARGETS.overheadMs,
+      );
+    }
+  }
+  if (startup) {
+    const g = startup.variants.gateway;
+    const f = startup.variants.floor;
+    for (const [key, label] of [
+      ["initializeMs", "initialize"],
+      ["toolsListMs", "first tools/list"],
+    ]) {
+      const ratio = g[key].median / f[key].median;
+      add(
+        `cold start to ${label} (median)`,
+        `<= ${TARGETS.coldStartRatio}x floor`,
+        `${num(g[key].median)} ms = ${num(ratio, 2)}x floor (${num(f[key].median)} ms)`,
+        ratio <= TARGETS.coldStartRatio,
+      );
+    }
+    const rss = g.idleRssMb.median;
+    add(
+      "idle RSS after start (median)",
+      `<= ${TARGETS.idleRssMb} MB`,
+      `${num(rss)} MB`,
+      rss <= TARGETS.idleRssMb,
+    );
+    const bytes = startup.toolsList.lineBytes;
+    add(
+      `tools/list size (${startup.toolsList.tools.length} tools)`,
+      `< ${TARGETS.toolsListBytes} bytes`,
+      `${bytes} bytes`,
+      bytes < TARGETS.toolsListBytes,
+    );
+  }
+  if (concurrency) {
+    const c = concurrency;
+    const n = `${c.concurrency} concurrent requests, ${c.latencyMs} ms CLI (median wall)`;
+    for (const [variant, label] of [
+      ["gatewayRaised", `limits raised to ${c.concurrency}`],
+      ["gateway", "default limits"],
+    ]) {
+      const ratio = c.wallMs[variant].median / c.wallMs.direct.median;
+      add(
+        `${n}, ${label}`,
+        `<= ${TARGETS.concurrencyRatio}x direct`,
+        `${num(c.wallMs[variant].median, 0)} ms = ${num(ratio, 2)}x direct (${num(c.wallMs.direct.median, 0)} ms)`,
+        ratio <= TARGETS.concurrencyRatio,
+      );
+      const p90 = c.pingDuringBurstMs[variant].p90;
+      add(
+        `ping during the burst (p90), ${label}`,
+        `<= ${TARGETS.pingDuringBurstP90Ms} ms`,
+        `${num(p90)} ms (max ${num(c.pingDuringBurstMs[variant].max)})`,
+        p90 <= TARGETS.pingDuringBurstP90Ms,
+      );
+    }
+    add("concurrent requests all answered", "all", `${c.failures} failed`, c.failures === 0);
+  }
+  if (bigOutput) {
+    for (const g of bigOutput.groups) {
+      const relay = g.runs.find((r) => r.variant === "relay");
+      for (const run of g.runs.filter((r) => r.variant === "gateway")) {
+        const name = `big ${g.cli} ${g.bytes / MiB} MB, ${run.label}`;
+        // The cap counts stdout bytes; a reply under the cap whose stdout is over it may be capped.
+        const capped = g.bytes > (run.cap ?? DEFAULT_CAP);
+        const intact = run.outcome === "intact";
+        add(
+          `${name}: reply`,
+          capped ? "intact, or output_overflow naming the cap" : "intact (length + sha256)",
+          run.outcome,
+          capped ? run.ok : intact,
+        );
+        const ratio = run.peakRssMb.max / relay.peakRssMb.max;
+        add(
+          `${name}: peak RSS`,
+          `<= ${TARGETS.bigRssRatio}x relay`,
+          `${num(run.peakRssMb.max, 0)} MB = ${num(ratio, 2)}x relay (${num(relay.peakRssMb.max, 0)} MB)`,
+          ratio <= TARGETS.bigRssRatio,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** The result tables as { title, headers, rows } (and notes as strings). */
+function sections(results) {
+  const parts = [];
+  const textTable = (title, headers, rows) => ({ title, headers, rows });
+  const { overhead, startup, concurrency, bigOutput, targets } = results;
+  if (overhead) {
+    parts.push(
+      textTable(
+        `Overhead per request, ms: median / p90 / max over ${overhead.rounds} interleaved rounds (overhead = paired difference with the direct spawn of the same round)`,
+        [
+          "tool",
+          "CLI ms",
+          "direct spawn",
+          "floor",
+          "gateway",
+          "floor - direct",
+          "gateway - direct",
+        ],
+        overhead.cases.map((c) => [
+          c.tool,
+          c.latencyMs,
+          spread(c.directMs),
+          spread(c.floorMs),
+          spread(c.gatewayMs),
+          spread(c.floorOverheadMs),
+          spread(c.gatewayOverheadMs),
+        ]),
+      ),
+    );
+  }
+  if (startup) {
+    parts.push(
+      textTable(
+        `Cold start and idle memory: median / p90 / max over ${startup.rounds} alternated starts (RSS ${startup.idleMs} ms after tools/list)`,
+        ["server", "to initialize ms", "to tools/list ms", "idle RSS MB"],
+        [
+          ["floor (no dependencies)", startup.variants.floor],
+          ["gateway", startup.variants.gateway],
+          ["gateway, first start (new home)", startup.variants.gatewayNewHome],
+        ].map(([name, v]) => [
+          name,
+          spread(v.initializeMs),
+          spread(v.toolsListMs),
+          spread(v.idleRssMb),
+        ]),
+      ),
+    );
+    parts.push(
+      textTable(
+        "tools/list response",
+        ["server", "tools", "bytes (JSON-RPC line)"],
+        [
+          ["gateway", startup.toolsList.tools.length, startup.toolsList.lineBytes],
+          ["floor", startup.floorToolsList.tools.length, startup.floorToolsList.lineBytes],
+        ],
+      ),
+    );
+  }
+  if (overhead) {
+    parts.push(
+      `\nRSS after ${overhead.rssAfterWorkKb.requests} requests: gateway ${num(overhead.rssAfterWorkKb.gateway / 1024)} MB, floor ${num(overhead.rssAfterWorkKb.floor / 1024)} MB`,
+    );
+  }
+  if (concurrency) {
+    const c = concurrency;
+    const row = (label, v) => [
+      label,
+      spread(c.wallMs[v], 0),
+      spread(c.pingIdleMs[v], 2),
+      spread(c.pingDuringBurstMs[v]),
+    ];
+    parts.push(
+      textTable(
+        `Concurrency: ${c.concurrency} requests at once, CLI answers in ${c.latencyMs} ms; median / p90 / max over ${c.rounds} alternated rounds`,
+        ["variant", "wall ms", "ping idle ms", "ping during burst ms"],
+        [
+          row("direct spawns", "direct"),
+          row("floor", "floor"),
+          row("gateway, default limits", "gateway"),
+          row(`gateway, limits raised to ${c.concurrency}`, "gatewayRaised"),
+        ],
+      ),
+    );
+  }
+  if (bigOutput) {
+    const rows = [];
+    for (const g of bigOutput.groups) {
+      const relay = g.runs.find((r) => r.variant === "relay");
+      const stdout = g.runs.find((r) => r.variant === "direct")?.results[0]?.stdoutBytes;
+      for (const run of g.runs) {
+        const measured = run.variant !== "direct";
+        rows.push([
+          `${g.cli} ${g.bytes / MiB} MB (stdout ${num(stdout / MiB)} MB)`,
+          run.label,
+          spread(run.ms, 0),
+          measured ? num(run.peakRssMb.max, 0) : "-",
+          measured ? num(run.peakRssMb.max / relay.peakRssMb.max, 2) : "-",
+          run.outcome,
+        ]);
+      }
+    }
+    parts.push(
+      textTable(
+        "Big output: reply text of 20 / 200 MB (time ms median / p90 / max; peak RSS = VmHWM of that process, max over runs)",
+        ["reply", "variant", "time ms", "peak RSS MB", "x relay", "outcome"],
+        rows,
+      ),
+    );
+  }
+  if (targets) {
+    parts.push(
+      textTable(
+        "Targets",
+        ["measure", "target", "measured", "result"],
+        targets.map((t) => [t.name, t.target, t.measured, t.pass ? "pass" : "MISS"]),
+      ),
+    );
+  }
+  return parts;
+}
+
+/** The tables for the terminal. */
+export function tables(results) {
+  return sections(results)
+    .map((p) => (typeof p === "string" ? p : textTable(p.title, p.headers, p.rows)))
+    .join("\n");
+}
+
+/** The same tables in Markdown, for docs/PERFORMANCE.md. */
+export function markdown(results) {
+  return sections(results)
+    .map((p) =>
+      typeof p === "string" ? p.trim() : `**${p.title}**\n\n${markdownTable(p.headers, p.rows)}`,
+    )
+    .join("\n\n");
+}
