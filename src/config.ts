@@ -4,6 +4,7 @@ import { delimiter, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import type { ApprovalConfig } from "./approval/service.js";
 import type { ResilienceConfig } from "./resilience.js";
+import { recorderConfigFromEnv, type RecorderConfig } from "./store/recorder.js";
 
 /** Every path and environment variable the gateway reads, in one place. */
 export interface GatewayConfig {
@@ -24,6 +25,8 @@ export interface GatewayConfig {
   approvals: ApprovalConfig;
   /** approvals.jsonl: every approval decision, appended. */
   approvalLogPath: string;
+  /** The flight recorder (logs.db): path or null when off, retention, prices. */
+  recorder: RecorderConfig;
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       mcpConfigPath: env.LLM_GATEWAY_MCP_CONFIG || join(gatewayHome, "mcp-servers.json"),
     },
     approvalLogPath: join(gatewayHome, "approvals.jsonl"),
+    recorder: recorderConfigFromEnv(env, gatewayHome),
     resilience: {
       maxAttempts: positiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? 2,
       baseDelayMs: positiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? 2000,

@@ -4,15 +4,16 @@ import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { ApprovalLog } from "./approval/log.js";
 import { Approvals } from "./approval/service.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
 import { JobManager } from "./jobs/manager.js";
-import { createLogger } from "./log.js";
+import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase } from "./store/db.js";
 import { JobStore } from "./store/jobs.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
+import { Recorder } from "./store/recorder.js";
 import { SessionStore } from "./store/sessions.js";
 
 const { version } = JSON.parse(
@@ -27,9 +28,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${version}\n`);
     return;
   }
+  if (arg === "logs") {
+    const { runLogsCommand } = await import("./cli/logs.js");
+    process.exitCode = await runLogsCommand(process.argv.slice(3), process.env);
+    return;
+  }
   if (arg === "--help" || arg === "-h") {
     process.stdout.write(
-      "Usage: llm-cli-gateway\n\nAn MCP server on stdio. See the README for tools and environment variables.\n",
+      "Usage: llm-cli-gateway          an MCP server on stdio (see the README)\n       llm-cli-gateway logs     look at the flight recorder (logs --help)\n",
     );
     return;
   }
@@ -43,9 +49,11 @@ async function main(): Promise<void> {
   const jobStore = new JobStore(db);
   const resilience = new Resilience(config.resilience, logger);
   const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
+  const recorder = openRecorder(config, logger, version);
   const jobs = new JobManager({
     gateway: new Gateway({ config, logger, sessions }),
     approvals,
+    recorder,
     resilience,
     store: jobStore,
     logger,
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info(`Shutting down (${why}); stopping ${jobs.activeJobs} job(s)`);
     await jobs.stop();
+    recorder.close();
     db.close();
     process.exit(0);
   };
@@ -74,6 +83,18 @@ async function main(): Promise<void> {
 
   logger.info(`Starting llm-cli-gateway MCP server v${version}`);
   await server.connect(new StdioServerTransport());
+}
+
+/** The flight recorder; a recorder that cannot open is reported and replaced by none. */
+function openRecorder(config: GatewayConfig, logger: Logger, version: string): Recorder {
+  const onError = (err: unknown) =>
+    logger.warn(`flight recorder: ${err instanceof Error ? err.message : String(err)}`);
+  try {
+    return Recorder.fromConfig(config.recorder, { gatewayVersion: version, onError });
+  } catch (err) {
+    onError(err);
+    return Recorder.open(null);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
 import type { CliRequest, Gateway, GatewayResult, OptionsOf, PreparedRequest } from "../gateway.js";
 import type { Logger } from "../log.js";
-import type { Approvals, Elicit } from "../approval/service.js";
+import type { Approvals, Elicit, Reviewed } from "../approval/service.js";
+import type { CallId, Recorder } from "../store/recorder.js";
 import type { Resilience } from "../resilience.js";
 import { isSameProcessAlive, processStartTime } from "../process/liveness.js";
 import { PROVIDERS } from "../providers/index.js";
@@ -27,6 +28,7 @@ export interface JobLimits {
 
 export interface JobManagerOptions {
   gateway: Gateway;
+  recorder: Recorder;
   approvals: Approvals;
   resilience: Resilience;
   store: JobStore;
@@ -50,8 +52,17 @@ export interface JobHandle {
   done: Promise<GatewayResult>;
 }
 
+interface Admitted {
+  request: CliRequest<never>;
+  prepared: PreparedRequest;
+  reviewed: Reviewed;
+  startsNow: boolean;
+}
+
 interface Pending {
   id: string;
+  /** The flight recorder's row for this request. */
+  callId: CallId;
   /** Reported with the result: the approval decision and the MCP servers requested/enabled/missing. */
   extras: Pick<GatewayResult, "approval" | "mcpServers">;
   request: CliRequest<never>;
@@ -100,16 +111,85 @@ export class JobManager {
     asked: CliRequest<OptionsOf<C>>,
     options: SubmitOptions,
   ): Promise<JobHandle> {
-    if (this.closing) throw new GatewayError("saturated", "The gateway is shutting down");
     const correlationId = asked.correlationId ?? randomUUID();
+    let admitted: Admitted;
+    try {
+      admitted = await this.admit(cli, { ...asked, correlationId } as CliRequest<never>, options);
+    } catch (err) {
+      // A refused request is recorded too: one row, status "rejected", and nothing ran.
+      this.recordRejected(cli, { ...asked, correlationId }, err);
+      throw err;
+    }
+    const { request, prepared, reviewed, startsNow } = admitted;
+    const id = randomUUID();
+    let resolve!: (result: GatewayResult) => void;
+    const done = new Promise<GatewayResult>((r) => (resolve = r));
+    const extras = {
+      ...(reviewed.approval ? { approval: reviewed.approval } : {}),
+      ...(reviewed.mcp.requested.length ? { mcpServers: reviewed.mcp } : {}),
+    };
+    const callId = this.o.recorder.start({
+      correlationId,
+      cli,
+      model: prepared.model,
+      prompt: prepared.prompt,
+      originalPrompt: prepared.originalPrompt,
+      gatewaySessionId: prepared.gatewaySessionId,
+      jobId: id,
+      cwd: prepared.cwd,
+      breakerState: this.o.resilience.status(cli).state,
+      approvalDecision: reviewed.approval,
+      optimization: prepared.optimization.prompt ? prepared.optimization : undefined,
+    });
+    const job: Pending = {
+      id,
+      request,
+      prepared,
+      options,
+      abort: new AbortController(),
+      resolve,
+      extras,
+      callId,
+    };
+    this.o.store.insert({ id, cli, kind: options.kind, correlationId, owner: this.instanceId });
+    if (startsNow) this.launch(job);
+    else this.queue.push(job);
+    return { id, correlationId, done };
+  }
+
+  /** One flight-recorder row, status "rejected", for a request refused before anything ran. */
+  recordRejected(cli: CliName, args: Record<string, unknown>, err: unknown): void {
+    const error = err instanceof GatewayError ? err : new GatewayError("internal", String(err));
+    const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+    this.o.recorder.rejected(
+      {
+        correlationId: text(args.correlationId) ?? randomUUID(),
+        cli,
+        model: text(args.model),
+        prompt: text(args.prompt) ?? "",
+        cwd: text(args.cwd),
+      },
+      error,
+    );
+  }
+
+  /** Approval, validation, breaker and queue checks: everything that can refuse a request. */
+  private async admit(
+    cli: CliName,
+    asked: CliRequest<never>,
+    options: SubmitOptions,
+  ): Promise<Admitted> {
+    if (this.closing) throw new GatewayError("saturated", "The gateway is shutting down");
     const reviewed = await this.o.approvals.review(
       cli,
-      { ...asked, correlationId } as CliRequest<never>,
-      correlationId,
+      asked,
+      asked.correlationId!,
       options.elicit,
     );
-    const request = reviewed.request as CliRequest<OptionsOf<C>>;
-    const prepared = this.o.gateway.prepare(cli, request);
+    const prepared = this.o.gateway.prepare(
+      cli,
+      reviewed.request as CliRequest<OptionsOf<typeof cli>>,
+    );
     this.o.resilience.assertAvailable(cli);
     const startsNow = this.hasSlot(cli);
     if (!startsNow && this.queue.length >= this.o.limits.maxQueue) {
@@ -119,31 +199,7 @@ export class JobManager {
         `Too many requests: ${this.running.size} running (limits: ${maxConcurrent} in all, ${maxPerCli} per CLI) and ${this.queue.length} queued (limit ${maxQueue}); try again later`,
       );
     }
-    const id = randomUUID();
-    let resolve!: (result: GatewayResult) => void;
-    const done = new Promise<GatewayResult>((r) => (resolve = r));
-    const job: Pending = {
-      id,
-      request: request as CliRequest<never>,
-      prepared,
-      options,
-      abort: new AbortController(),
-      resolve,
-      extras: {
-        ...(reviewed.approval ? { approval: reviewed.approval } : {}),
-        ...(reviewed.mcp.requested.length ? { mcpServers: reviewed.mcp } : {}),
-      },
-    };
-    this.o.store.insert({
-      id,
-      cli,
-      kind: options.kind,
-      correlationId: prepared.correlationId,
-      owner: this.instanceId,
-    });
-    if (startsNow) this.launch(job);
-    else this.queue.push(job);
-    return { id, correlationId: prepared.correlationId, done };
+    return { request: reviewed.request, prepared, reviewed, startsNow };
   }
 
   /** Stops a job: its whole process group within the kill grace, whichever gateway process runs it. */
@@ -279,7 +335,29 @@ export class JobManager {
 
   private settle(job: Pending, outcome: GatewayResult, status: JobStatus): void {
     const result = { ...outcome, ...job.extras };
-    this.o.store.finish(job.id, status, result, result.error);
+    // The CLI's raw JSON repeats the answer: the stored result keeps one copy.
+    const { raw: _raw, ...stored } = result;
+    this.o.store.finish(job.id, status, stored, result.error);
+    this.o.recorder.finish(job.callId, {
+      status: status === "queued" || status === "running" ? undefined : status,
+      responseText: result.text,
+      model: result.model,
+      gatewaySessionId: result.gatewaySessionId,
+      nativeSessionId: result.sessionId,
+      exitCode: result.exitCode,
+      errorCategory: result.error?.category,
+      errorMessage: result.error?.message,
+      durationMs: result.durationMs,
+      usage: result.usage,
+      costUsd: result.costUsd,
+      retryCount: result.retryCount,
+      breakerState: result.circuit,
+      optimization:
+        result.optimization?.prompt || result.optimization?.response
+          ? result.optimization
+          : undefined,
+      thinking: result.thinking,
+    });
     this.running.delete(job.id);
     job.resolve(result);
     this.pump();
@@ -319,6 +397,7 @@ export class JobManager {
       logger.warn(`job ${job.id} (${job.cli}) was interrupted: its gateway process stopped`);
     }
     for (const instance of dead) store.removeInstance(instance.id);
+    if (dead.length) this.o.recorder.markInterrupted();
     store.pruneEndedBefore(new Date(now - this.o.retentionMs).toISOString());
   }
 }

@@ -39,6 +39,8 @@ export interface ToolDefinition<I extends ObjectSchema> {
   /** Advertise the input schema without field descriptions (another tool already explains them). */
   terse?: boolean;
   handler(args: z.infer<I>, ctx: ToolContext): Promise<CallToolResult> | CallToolResult;
+  /** Told about calls refused by the input schema (the flight recorder keeps them too). */
+  onRejected?(args: Record<string, unknown>, error: GatewayError): void;
   /** Task-augmented calls (MCP tasks): start the work and return the task at once. */
   startTask?(args: z.infer<I>, ctx: ToolContext): Promise<CreateTaskResult>;
 }
@@ -74,7 +76,11 @@ export class ToolRegistry {
       if (!tool)
         throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
       const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
-      if (!parsed.success) return toolError(invalidArguments(tool.name, parsed.error));
+      if (!parsed.success) {
+        const error = invalidArguments(tool.name, parsed.error);
+        tool.onRejected?.(request.params.arguments ?? {}, error);
+        return toolError(error);
+      }
       const token = request.params._meta?.progressToken;
       const ctx: ToolContext = {
         signal: extra.signal,

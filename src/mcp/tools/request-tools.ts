@@ -36,13 +36,24 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
   store: JobStore,
   spec: RequestToolSpec<C, I>,
 ): void {
+  /** Arguments to the gateway's request; a combination refused here is recorded as rejected too. */
+  const toRequest = (args: z.infer<I>) => {
+    try {
+      return spec.toRequest(args);
+    } catch (err) {
+      jobs.recordRejected(spec.cli, args, err);
+      throw err;
+    }
+  };
+
   tools.add({
     name: `${spec.cli}_request`,
     description: spec.description,
     inputSchema: spec.input,
     outputSchema: requestOutput,
+    onRejected: (args, error) => jobs.recordRejected(spec.cli, args, error),
     async handler(args, ctx) {
-      const job = await jobs.submit(spec.cli, spec.toRequest(args), {
+      const job = await jobs.submit(spec.cli, toRequest(args), {
         kind: "sync",
         onProgress: ctx.progress,
         elicit: ctx.elicit,
@@ -56,7 +67,7 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
       }
     },
     async startTask(args, ctx): Promise<CreateTaskResult> {
-      const job = await jobs.submit(spec.cli, spec.toRequest(args), {
+      const job = await jobs.submit(spec.cli, toRequest(args), {
         kind: "task",
         onProgress: ctx.progress,
         elicit: ctx.elicit,
@@ -70,9 +81,10 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
     description: `Like ${spec.cli}_request, in the background: returns a jobId (see llm_job_*).`,
     inputSchema: spec.input,
     terse: true,
+    onRejected: (args, error) => jobs.recordRejected(spec.cli, args, error),
     outputSchema: jobStarted,
     async handler(args, ctx) {
-      const job = await jobs.submit(spec.cli, spec.toRequest(args), {
+      const job = await jobs.submit(spec.cli, toRequest(args), {
         kind: "async",
         elicit: ctx.elicit,
       });
