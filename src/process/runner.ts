@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -110,7 +111,8 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       // Leave nothing behind: helpers the CLI started in its group go too.
       signalGroup("SIGKILL");
       if (outFile) {
-        if (!stopped || stopped !== "output_overflow") take(stdout, outFile.readNew());
+        if (stopped !== "output_overflow")
+          take(stdout, outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
         outFile.close();
       }
       resolve({
@@ -142,7 +144,8 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       const every = Math.min(FILE_POLL_MS, spec.idleTimeoutMs ?? FILE_POLL_MS);
       timers.push(
         setInterval(() => {
-          if (outFile && !stopped) take(stdout, outFile.readNew());
+          if (outFile && !stopped)
+            take(stdout, outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
           if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
             stop("idle_timeout");
         }, every),
@@ -175,20 +178,37 @@ class TextCollector {
   }
 }
 
-/** A private temporary file the child writes its stdout to, read as it grows. */
+/**
+ * A private temporary file the child writes its stdout to, read as it grows. The file is unlinked
+ * as soon as both ends hold it open, so nothing is left behind whatever happens next.
+ */
 class TailedFile {
-  private readonly dir = mkdtempSync(join(tmpdir(), "llm-gateway-out-"));
-  readonly fd = openSync(join(this.dir, "stdout"), "w+", 0o600);
+  readonly fd: number;
   private offset = 0;
   private readonly buffer = Buffer.alloc(1 << 20);
 
-  /** The bytes written since the last call. */
-  readNew(): Buffer {
+  constructor() {
+    const path = join(tmpdir(), `llm-gateway-out-${randomUUID()}`);
+    this.fd = openSync(path, "wx+", 0o600); // a new file, owner-only
+
+    unlinkSync(path); // the child gets the open descriptor; the name is not needed
+  }
+
+  /** The bytes written since the last call, at most `limit` of them. */
+  readNew(limit: number): Buffer {
     const parts: Buffer[] = [];
-    for (;;) {
-      const n = readSync(this.fd, this.buffer, 0, this.buffer.length, this.offset);
+    let total = 0;
+    while (total < limit) {
+      const n = readSync(
+        this.fd,
+        this.buffer,
+        0,
+        Math.min(this.buffer.length, limit - total),
+        this.offset,
+      );
       if (n === 0) break;
       this.offset += n;
+      total += n;
       parts.push(Buffer.from(this.buffer.subarray(0, n)));
     }
     return Buffer.concat(parts);
@@ -196,6 +216,5 @@ class TailedFile {
 
   close(): void {
     closeSync(this.fd);
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 
 /** Versioned migrations, applied in order, each once. Never edit one that has shipped: add another. */
 export type Migration = (db: Db) => void;

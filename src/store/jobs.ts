@@ -1,5 +1,5 @@
 import type { CliName } from "../providers/types.js";
-import type { Db, Migration } from "./db.js";
+import type { Db, Migration, Statement } from "./db.js";
 
 export const JOB_STATUSES = [
   "queued",
@@ -136,39 +136,33 @@ const now = () => new Date().toISOString();
 
 /** Jobs and their output in SQLite, shared by every gateway process. */
 export class JobStore {
-  private readonly statements;
+  private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      get: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
-      append: db.prepare(
-        `INSERT INTO job_output (job_id, stream, start, end, text) VALUES (?, ?, ?, ?, ?)`,
-      ),
-      countStdout: db.prepare(`UPDATE jobs SET stdout_chars = ? WHERE id = ?`),
-      countStderr: db.prepare(`UPDATE jobs SET stderr_chars = ? WHERE id = ?`),
-    };
+  constructor(private readonly db: Db) {}
+
+  /** Statements are prepared once, on first use: preparing costs more than most queries here. */
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
   }
 
   registerInstance(instance: Instance): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO instances (id, pid, pid_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(instance.id, instance.pid, instance.pidStart, now(), instance.heartbeatAt);
+    this.sql(
+      `INSERT OR REPLACE INTO instances (id, pid, pid_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)`,
+    ).run(instance.id, instance.pid, instance.pidStart, now(), instance.heartbeatAt);
   }
 
   heartbeat(id: string, at: number): void {
-    this.db.prepare(`UPDATE instances SET heartbeat_at = ? WHERE id = ?`).run(at, id);
+    this.sql(`UPDATE instances SET heartbeat_at = ? WHERE id = ?`).run(at, id);
   }
 
   removeInstance(id: string): void {
-    this.db.prepare(`DELETE FROM instances WHERE id = ?`).run(id);
+    this.sql(`DELETE FROM instances WHERE id = ?`).run(id);
   }
 
   instances(): Instance[] {
-    const rows = this.db
-      .prepare(`SELECT id, pid, pid_start, heartbeat_at FROM instances`)
-      .all() as {
+    const rows = this.sql(`SELECT id, pid, pid_start, heartbeat_at FROM instances`).all() as {
       id: string;
       pid: number;
       pid_start: string | null;
@@ -189,36 +183,29 @@ export class JobStore {
     correlationId: string;
     owner: string;
   }): void {
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-      )
-      .run(job.id, job.cli, job.kind, job.correlationId, job.owner, now());
+    this.sql(
+      `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+    ).run(job.id, job.cli, job.kind, job.correlationId, job.owner, now());
   }
 
   markRunning(id: string): void {
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`,
-      )
-      .run(now(), id);
+    this.sql(
+      `UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`,
+    ).run(now(), id);
   }
 
   /** The CLI's pid (its process group) and start time, so any gateway process can stop it. */
   setPid(id: string, pid: number, pidStart: string | undefined): void {
-    this.db
-      .prepare(`UPDATE jobs SET pid = ?, pid_start = ? WHERE id = ?`)
-      .run(pid, pidStart ?? null, id);
+    this.sql(`UPDATE jobs SET pid = ?, pid_start = ? WHERE id = ?`).run(pid, pidStart ?? null, id);
   }
 
   appendOutput(id: string, stream: OutputStream, start: number, text: string): void {
     const end = start + text.length;
     this.db.transaction(() => {
-      this.statements.append.run(id, stream, start, end, text);
-      (stream === "stdout" ? this.statements.countStdout : this.statements.countStderr).run(
-        end,
-        id,
-      );
+      this.sql(
+        `INSERT INTO job_output (job_id, stream, start, end, text) VALUES (?, ?, ?, ?, ?)`,
+      ).run(id, stream, start, end, text);
+      this.sql(`UPDATE jobs SET ${stream}_chars = ? WHERE id = ?`).run(end, id);
     })();
   }
 
@@ -229,38 +216,34 @@ export class JobStore {
     result: unknown,
     error?: { category: string; message: string },
   ): boolean {
-    const info = this.db
-      .prepare(
-        `UPDATE jobs SET status = ?, ended_at = ?, result = ?, error_category = ?, error_message = ?
+    const info = this.sql(
+      `UPDATE jobs SET status = ?, ended_at = ?, result = ?, error_category = ?, error_message = ?
          WHERE id = ? AND status IN ('queued', 'running')`,
-      )
-      .run(
-        status,
-        now(),
-        result === undefined ? null : JSON.stringify(result),
-        error?.category ?? null,
-        error?.message ?? null,
-        id,
-      );
+    ).run(
+      status,
+      now(),
+      result === undefined ? null : JSON.stringify(result),
+      error?.category ?? null,
+      error?.message ?? null,
+      id,
+    );
     return info.changes === 1;
   }
 
   get(id: string): JobRow | undefined {
-    const row = this.statements.get.get(id) as Row | undefined;
+    const row = this.sql(`SELECT * FROM jobs WHERE id = ?`).get(id) as Row | undefined;
     return row && toJob(row);
   }
 
   requestCancel(id: string): void {
-    this.db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE id = ?`).run(id);
+    this.sql(`UPDATE jobs SET cancel_requested = 1 WHERE id = ?`).run(id);
   }
 
   /** The text of [offset, offset + maxChars) of one stream. */
   readOutput(id: string, stream: OutputStream, offset: number, maxChars: number): string {
-    const rows = this.db
-      .prepare(
-        `SELECT start, text FROM job_output WHERE job_id = ? AND stream = ? AND start < ? AND end > ? ORDER BY start`,
-      )
-      .all(id, stream, offset + maxChars, offset) as { start: number; text: string }[];
+    const rows = this.sql(
+      `SELECT start, text FROM job_output WHERE job_id = ? AND stream = ? AND start < ? AND end > ? ORDER BY start`,
+    ).all(id, stream, offset + maxChars, offset) as { start: number; text: string }[];
     let text = "";
     for (const row of rows) {
       const from = Math.max(0, offset - row.start);
@@ -272,24 +255,21 @@ export class JobStore {
   /** Open jobs of the given owners: reported interrupted, and their process groups stopped. */
   openJobsOf(owners: string[]): JobRow[] {
     if (!owners.length) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM jobs WHERE status IN ('queued', 'running') AND owner IN (${owners.map(() => "?").join(",")})`,
-      )
-      .all(...owners) as Row[];
+    const rows = this.sql(
+      `SELECT * FROM jobs WHERE status IN ('queued', 'running') AND owner IN (${owners.map(() => "?").join(",")})`,
+    ).all(...owners) as Row[];
     return rows.map(toJob);
   }
 
   list(limit: number): JobRow[] {
     return (
-      this.db.prepare(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`).all(limit) as Row[]
+      this.sql(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`).all(limit) as Row[]
     ).map(toJob);
   }
 
   /** Removes jobs that ended before the cutoff, with their output. */
   pruneEndedBefore(cutoffIso: string): number {
-    return this.db
-      .prepare(`DELETE FROM jobs WHERE ended_at IS NOT NULL AND ended_at < ?`)
-      .run(cutoffIso).changes;
+    return this.sql(`DELETE FROM jobs WHERE ended_at IS NOT NULL AND ended_at < ?`).run(cutoffIso)
+      .changes;
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Usage } from "../providers/types.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
-import type { Db, Migration } from "./db.js";
+import type { Db, Migration, Statement } from "./db.js";
 
 export interface SessionRecord {
   /** The gateway's id. Equal to nativeId except for codex sessions made by session_create and imported ones. */
@@ -107,7 +107,16 @@ const defaultDescription = (cli: CliName) => `${cli[0]!.toUpperCase()}${cli.slic
 
 /** Gateway sessions in SQLite. Every write is one statement or one transaction: safe across processes. */
 export class SessionStore {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  /** Statements are prepared once, on first use: preparing costs more than most queries here. */
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
 
   create(input: {
     cli: CliName;
@@ -120,62 +129,56 @@ export class SessionStore {
   }): SessionRecord {
     const now = new Date().toISOString();
     const id = input.id ?? randomUUID();
-    this.db
-      .prepare(
-        `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at)
+    this.sql(
+      `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        input.cli,
-        input.nativeId ?? null,
-        input.started ? 1 : 0,
-        input.cwd ?? null,
-        input.model ?? null,
-        input.description ?? defaultDescription(input.cli),
-        now,
-        now,
-      );
+    ).run(
+      id,
+      input.cli,
+      input.nativeId ?? null,
+      input.started ? 1 : 0,
+      input.cwd ?? null,
+      input.model ?? null,
+      input.description ?? defaultDescription(input.cli),
+      now,
+      now,
+    );
     return this.get(id)!;
   }
 
   get(id: string): SessionRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM sessions WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.sql(`SELECT * FROM sessions WHERE id = ?`).get(id) as Row | undefined;
     return row && toRecord(row);
   }
 
   /** A session by the gateway's id or by the CLI's own id. */
   find(cli: CliName, id: string): SessionRecord | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM sessions WHERE id = ? OR (cli = ? AND native_id = ?) ORDER BY id = ? DESC LIMIT 1`,
-      )
-      .get(id, cli, id, id) as Row | undefined;
+    const row = this.sql(
+      `SELECT * FROM sessions WHERE id = ? OR (cli = ? AND native_id = ?) ORDER BY id = ? DESC LIMIT 1`,
+    ).get(id, cli, id, id) as Row | undefined;
     return row && toRecord(row);
   }
 
   wasDeleted(id: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM deleted_sessions WHERE id = ?`).get(id) !== undefined;
+    return this.sql(`SELECT 1 FROM deleted_sessions WHERE id = ?`).get(id) !== undefined;
   }
 
   list(cli?: CliName): SessionRecord[] {
     const rows = cli
-      ? this.db.prepare(`SELECT * FROM sessions WHERE cli = ? ORDER BY last_used_at DESC`).all(cli)
-      : this.db.prepare(`SELECT * FROM sessions ORDER BY last_used_at DESC`).all();
+      ? this.sql(`SELECT * FROM sessions WHERE cli = ? ORDER BY last_used_at DESC`).all(cli)
+      : this.sql(`SELECT * FROM sessions ORDER BY last_used_at DESC`).all();
     return (rows as Row[]).map(toRecord);
   }
 
   active(cli: CliName): SessionRecord | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT s.* FROM active_sessions a JOIN sessions s ON s.id = a.session_id WHERE a.cli = ?`,
-      )
-      .get(cli) as Row | undefined;
+    const row = this.sql(
+      `SELECT s.* FROM active_sessions a JOIN sessions s ON s.id = a.session_id WHERE a.cli = ?`,
+    ).get(cli) as Row | undefined;
     return row && toRecord(row);
   }
 
   activeIds(): Record<CliName, string | null> {
-    const rows = this.db.prepare(`SELECT cli, session_id FROM active_sessions`).all() as {
+    const rows = this.sql(`SELECT cli, session_id FROM active_sessions`).all() as {
       cli: CliName;
       session_id: string;
     }[];
@@ -188,24 +191,24 @@ export class SessionStore {
   }
 
   setActive(cli: CliName, id: string | null): void {
-    if (id === null) this.db.prepare(`DELETE FROM active_sessions WHERE cli = ?`).run(cli);
+    if (id === null) this.sql(`DELETE FROM active_sessions WHERE cli = ?`).run(cli);
     else
-      this.db
-        .prepare(
-          `INSERT INTO active_sessions (cli, session_id) VALUES (?, ?) ON CONFLICT (cli) DO UPDATE SET session_id = excluded.session_id`,
-        )
-        .run(cli, id);
+      this.sql(
+        `INSERT INTO active_sessions (cli, session_id) VALUES (?, ?) ON CONFLICT (cli) DO UPDATE SET session_id = excluded.session_id`,
+      ).run(cli, id);
   }
 
   delete(id: string): boolean {
     return this.db
       .transaction(() => {
-        const row = this.db.prepare(`DELETE FROM sessions WHERE id = ? RETURNING cli`).get(id) as
+        const row = this.sql(`DELETE FROM sessions WHERE id = ? RETURNING cli`).get(id) as
           { cli: string } | undefined;
         if (row)
-          this.db
-            .prepare(`INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?, ?)`)
-            .run(id, row.cli, new Date().toISOString());
+          this.sql(`INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?, ?)`).run(
+            id,
+            row.cli,
+            new Date().toISOString(),
+          );
         return row !== undefined;
       })
       .immediate();
@@ -216,13 +219,11 @@ export class SessionStore {
       .transaction(() => {
         const rows = (
           cli
-            ? this.db.prepare(`DELETE FROM sessions WHERE cli = ? RETURNING id, cli`).all(cli)
-            : this.db.prepare(`DELETE FROM sessions RETURNING id, cli`).all()
+            ? this.sql(`DELETE FROM sessions WHERE cli = ? RETURNING id, cli`).all(cli)
+            : this.sql(`DELETE FROM sessions RETURNING id, cli`).all()
         ) as { id: string; cli: string }[];
         const now = new Date().toISOString();
-        const remember = this.db.prepare(
-          `INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?, ?)`,
-        );
+        const remember = this.sql(`INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?, ?)`);
         for (const r of rows) remember.run(r.id, r.cli, now);
         return rows.length;
       })
@@ -256,29 +257,27 @@ export class SessionStore {
             }).id;
         }
         const u = run.usage;
-        this.db
-          .prepare(
-            `UPDATE sessions SET
+        this.sql(
+          `UPDATE sessions SET
              native_id = COALESCE(native_id, ?), started = started OR ?, cwd = COALESCE(cwd, ?), model = COALESCE(?, model),
              last_used_at = ?, request_count = request_count + 1,
              input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
              cache_write_tokens = cache_write_tokens + ?, reasoning_tokens = reasoning_tokens + ?, cost_usd = cost_usd + ?
            WHERE id = ?`,
-          )
-          .run(
-            run.nativeId ?? null,
-            run.nativeId ? 1 : 0,
-            run.cwd,
-            run.model ?? null,
-            new Date().toISOString(),
-            u.inputTokens ?? 0,
-            u.outputTokens ?? 0,
-            u.cacheReadTokens ?? 0,
-            u.cacheWriteTokens ?? 0,
-            u.reasoningTokens ?? 0,
-            run.costUsd ?? 0,
-            id,
-          );
+        ).run(
+          run.nativeId ?? null,
+          run.nativeId ? 1 : 0,
+          run.cwd,
+          run.model ?? null,
+          new Date().toISOString(),
+          u.inputTokens ?? 0,
+          u.outputTokens ?? 0,
+          u.cacheReadTokens ?? 0,
+          u.cacheWriteTokens ?? 0,
+          u.reasoningTokens ?? 0,
+          run.costUsd ?? 0,
+          id,
+        );
         return this.get(id);
       })
       .immediate();
@@ -298,11 +297,10 @@ export class SessionStore {
     if (!existsSync(path)) return 0;
     return this.db
       .transaction(() => {
-        if (this.db.prepare(`SELECT 1 FROM meta WHERE key = 'sessions_json_imported'`).get())
-          return 0;
-        this.db
-          .prepare(`INSERT INTO meta VALUES ('sessions_json_imported', ?)`)
-          .run(new Date().toISOString());
+        if (this.sql(`SELECT 1 FROM meta WHERE key = 'sessions_json_imported'`).get()) return 0;
+        this.sql(`INSERT INTO meta VALUES ('sessions_json_imported', ?)`).run(
+          new Date().toISOString(),
+        );
         let data: {
           sessions?: Record<string, LegacySession>;
           activeSession?: Record<string, string | null>;
@@ -312,7 +310,7 @@ export class SessionStore {
         } catch {
           return 0;
         }
-        const insert = this.db.prepare(
+        const insert = this.sql(
           `INSERT OR IGNORE INTO sessions (id, cli, description, created_at, last_used_at) VALUES (?, ?, ?, ?, ?)`,
         );
         let count = 0;
