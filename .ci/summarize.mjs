@@ -33,5 +33,17 @@ if (existsSync(tap)) {
   failed += 1;
 }
 
+// Lint and the short benchmark run count as one check each.
+const checks = join(dir, "checks");
+if (existsSync(checks)) {
+  for (const line of readFileSync(checks, "utf8").trim().split("\n")) {
+    if (line === "pass") passed += 1;
+    else {
+      console.log(line);
+      failed += 1;
+    }
+  }
+}
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -115,9 +115,9 @@ console.log(
   `\n${results.targets.length - missed} targets met, ${missed} missed. Results: ${outFile}`,
 );
 
-// The other benchmarks, when present (not with --only): the prompt optimizer and the flight
-// recorder. Each takes --short and writes its own bench/results/*.json.
-for (const script of only ? [] : ["optimize.mjs", "recorder.mjs"]) {
+// The other benchmarks, when present (not with --only): the prompt optimizer, the flight
+// recorder and the job load test. Each takes --short and writes its own bench/results/*.json.
+for (const script of only ? [] : ["optimize.mjs", "recorder.mjs", "jobs.mjs"]) {
   const path = join(ROOT, "bench", script);
   if (!existsSync(path)) continue;
   log(`\n== bench/${script}${short ? " --short" : ""}`);
