@@ -43,7 +43,8 @@ export function createMcpServer(parts: ServerParts, version: string): Server {
       tools,
       parts.jobs,
       parts.jobStore,
-      spec as Parameters<typeof registerRequestTools>[3],
+      parts.retentionMs,
+      spec as Parameters<typeof registerRequestTools>[4],
     );
   }
   registerJobTools(tools, parts.jobs, parts.jobStore);

@@ -14,11 +14,11 @@ const TASK_STATUS: Record<JobStatus, Task["status"]> = {
   canceled: "cancelled",
 };
 
-/** How often a task client should poll; jobs are also kept this long after they end (ttl). */
+/** How often a task client should poll. */
 const POLL_MS = 1000;
-let ttlMs: number | null = null;
 
-export function taskOf(job: JobRow): Task {
+/** A job as an MCP task; its ttl is how long the gateway keeps finished jobs. */
+export function taskOf(job: JobRow, ttlMs: number): Task {
   return {
     taskId: job.id,
     status: TASK_STATUS[job.status],
@@ -45,10 +45,8 @@ export class JobTaskStore implements TaskStore {
   constructor(
     private readonly jobs: JobManager,
     private readonly store: JobStore,
-    retentionMs: number,
-  ) {
-    ttlMs = retentionMs;
-  }
+    private readonly retentionMs: number,
+  ) {}
 
   async createTask(): Promise<Task> {
     throw new Error("Tasks are created by task-augmented tools/call requests");
@@ -56,7 +54,7 @@ export class JobTaskStore implements TaskStore {
 
   async getTask(taskId: string): Promise<Task | null> {
     const job = this.store.get(taskId);
-    return job ? taskOf(job) : null;
+    return job ? taskOf(job, this.retentionMs) : null;
   }
 
   async storeTaskResult(): Promise<void> {
@@ -78,7 +76,7 @@ export class JobTaskStore implements TaskStore {
       tasks: this.store
         .list(100)
         .filter((j) => j.kind === "task")
-        .map(taskOf),
+        .map((job) => taskOf(job, this.retentionMs)),
     };
   }
 }

@@ -28,6 +28,16 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Db
   return db;
 }
 
+/** `sql(text)`: the statement for that text, prepared once on first use (preparing costs more than most queries here). */
+export function preparedOnce(db: Db): (text: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (text) => {
+    let statement = statements.get(text);
+    if (!statement) statements.set(text, (statement = db.prepare(text)));
+    return statement;
+  };
+}
+
 function migrate(db: Db, migrations: readonly Migration[]): void {
   // IMMEDIATE takes the write lock first, so two processes starting together migrate once.
   db.transaction(() => {

@@ -1,5 +1,5 @@
 import type { CliName } from "../providers/types.js";
-import type { Db, Migration, Statement } from "./db.js";
+import { preparedOnce, type Db, type Migration, type Statement } from "./db.js";
 
 export const JOB_STATUSES = [
   "queued",
@@ -136,15 +136,10 @@ const now = () => new Date().toISOString();
 
 /** Jobs and their output in SQLite, shared by every gateway process. */
 export class JobStore {
-  private readonly statements = new Map<string, Statement>();
+  private readonly sql: (text: string) => Statement;
 
-  constructor(private readonly db: Db) {}
-
-  /** Statements are prepared once, on first use: preparing costs more than most queries here. */
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
-    return statement;
+  constructor(private readonly db: Db) {
+    this.sql = preparedOnce(db);
   }
 
   registerInstance(instance: Instance): void {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Usage } from "../providers/types.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
-import type { Db, Migration, Statement } from "./db.js";
+import { preparedOnce, type Db, type Migration, type Statement } from "./db.js";
 
 export interface SessionRecord {
   /** The gateway's id. Equal to nativeId except for codex sessions made by session_create and imported ones. */
@@ -107,15 +107,10 @@ const defaultDescription = (cli: CliName) => `${cli[0]!.toUpperCase()}${cli.slic
 
 /** Gateway sessions in SQLite. Every write is one statement or one transaction: safe across processes. */
 export class SessionStore {
-  private readonly statements = new Map<string, Statement>();
+  private readonly sql: (text: string) => Statement;
 
-  constructor(private readonly db: Db) {}
-
-  /** Statements are prepared once, on first use: preparing costs more than most queries here. */
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
-    return statement;
+  constructor(private readonly db: Db) {
+    this.sql = preparedOnce(db);
   }
 
   create(input: {

@@ -34,6 +34,7 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
   tools: ToolRegistry,
   jobs: JobManager,
   store: JobStore,
+  retentionMs: number,
   spec: RequestToolSpec<C, I>,
 ): void {
   /** Arguments to the gateway's request; a combination refused here is recorded as rejected too. */
@@ -72,7 +73,7 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
         onProgress: ctx.progress,
         elicit: ctx.elicit,
       });
-      return { task: taskOf(store.get(job.id)!) };
+      return { task: taskOf(store.get(job.id)!, retentionMs) };
     },
   });
 
