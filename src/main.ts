@@ -1,20 +1,8 @@
 #!/usr/bin/env node
+// The bin. It starts reading stdin at once and answers initialize, ping and tools/list while the
+// gateway itself (the MCP SDK, zod, SQLite) loads: see mcp/early-stdio.ts.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { ApprovalLog } from "./approval/log.js";
-import { Approvals } from "./approval/service.js";
-import { loadConfig, type GatewayConfig } from "./config.js";
-import { Gateway } from "./gateway.js";
-import { JobManager } from "./jobs/manager.js";
-import { createLogger, type Logger } from "./log.js";
-import { createMcpServer } from "./mcp/server.js";
-import { Resilience } from "./resilience.js";
-import { openDatabase } from "./store/db.js";
-import { JobStore } from "./store/jobs.js";
-import { GATEWAY_MIGRATIONS } from "./store/schema.js";
-import { Recorder } from "./store/recorder.js";
-import { SessionStore } from "./store/sessions.js";
+import { EarlyStdioTransport } from "./mcp/early-stdio.js";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
@@ -39,62 +27,14 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const config = loadConfig();
-  const logger = createLogger(config.debug);
-  const db = openDatabase(join(config.home, "gateway.db"), GATEWAY_MIGRATIONS);
-  const sessions = new SessionStore(db);
-  const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
-  if (imported)
-    logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
-  const jobStore = new JobStore(db);
-  const resilience = new Resilience(config.resilience, logger);
-  const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
-  const recorder = openRecorder(config, logger, version);
-  const jobs = new JobManager({
-    gateway: new Gateway({ config, logger, sessions }),
-    approvals,
-    recorder,
-    resilience,
-    store: jobStore,
-    logger,
-    limits: config.limits,
-    retentionMs: config.jobRetentionMs,
-    killGraceMs: config.killGraceMs,
-  });
-  jobs.start();
-  const server = createMcpServer(
-    { jobs, jobStore, sessions, resilience, approvals, retentionMs: config.jobRetentionMs },
-    version,
-  );
-
-  let closing = false;
-  const shutdown = async (why: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info(`Shutting down (${why}); stopping ${jobs.activeJobs} job(s)`);
-    await jobs.stop();
-    recorder.close();
-    db.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.stdin.on("end", () => void shutdown("stdin closed"));
-
-  logger.info(`Starting llm-cli-gateway MCP server v${version}`);
-  await server.connect(new StdioServerTransport());
-}
-
-/** The flight recorder; a recorder that cannot open is reported and replaced by none. */
-function openRecorder(config: GatewayConfig, logger: Logger, version: string): Recorder {
-  const onError = (err: unknown) =>
-    logger.warn(`flight recorder: ${err instanceof Error ? err.message : String(err)}`);
-  try {
-    return Recorder.fromConfig(config.recorder, { gatewayVersion: version, onError });
-  } catch (err) {
-    onError(err);
-    return Recorder.open(null);
-  }
+  // Built by scripts/tools-list.mjs at compile time from the same tool definitions.
+  const toolsList = JSON.parse(
+    readFileSync(new URL("./tools-list.json", import.meta.url), "utf8"),
+  ) as unknown;
+  const transport = new EarlyStdioTransport(version, () => toolsList);
+  transport.listen();
+  const { startGateway } = await import("./app.js");
+  await startGateway(transport, version);
 }
 
 main().catch((err: unknown) => {

@@ -68,8 +68,13 @@ export class ToolRegistry {
     });
   }
 
+  /** The tools/list answer. */
+  list(): { tools: Tool[] } {
+    return { tools: this.listed };
+  }
+
   install(server: Server): void {
-    const list = { tools: this.listed };
+    const list = this.list();
     server.setRequestHandler(ListToolsRequestSchema, () => list);
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const tool = this.tools.get(request.params.name);

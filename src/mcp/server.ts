@@ -4,6 +4,7 @@ import type { JobManager } from "../jobs/manager.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
 import type { SessionStore } from "../store/sessions.js";
+import { CAPABILITIES, SERVER_NAME } from "./identity.js";
 import { ToolRegistry } from "./registry.js";
 import { JobTaskStore } from "./task-store.js";
 import { claudeRequestTool } from "./tools/claude-request.js";
@@ -14,8 +15,6 @@ import { registerJobTools } from "./tools/jobs.js";
 import { registerListModels } from "./tools/list-models.js";
 import { registerRequestTools } from "./tools/request-tools.js";
 import { registerSessionTools } from "./tools/sessions.js";
-
-export const SERVER_NAME = "llm-cli-gateway";
 
 export interface ServerParts {
   jobs: JobManager;
@@ -30,13 +29,16 @@ export function createMcpServer(parts: ServerParts, version: string): Server {
   const server = new Server(
     { name: SERVER_NAME, version },
     {
-      capabilities: {
-        tools: {},
-        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
-      },
+      capabilities: CAPABILITIES,
       taskStore: new JobTaskStore(parts.jobs, parts.jobStore, parts.retentionMs),
     },
   );
+  buildTools(parts).install(server);
+  return server;
+}
+
+/** Every tool. Registering keeps references to `parts` only: the build lists tools without them. */
+export function buildTools(parts: ServerParts): ToolRegistry {
   const tools = new ToolRegistry();
   for (const spec of [claudeRequestTool, codexRequestTool, geminiRequestTool]) {
     registerRequestTools(
@@ -51,6 +53,5 @@ export function createMcpServer(parts: ServerParts, version: string): Server {
   registerListModels(tools, parts.resilience);
   registerSessionTools(tools, parts.sessions);
   registerApprovalList(tools, parts.approvals);
-  tools.install(server);
-  return server;
+  return tools;
 }
