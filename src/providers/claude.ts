@@ -93,7 +93,8 @@ export const claudeProvider: Provider<ClaudeOptions> = {
   },
 
   parse(run: RawRun): ParsedOutput {
-    const events = jsonLines(run.stdout);
+    // Tool results come back as "user" events: not needed, and they can hold whole files.
+    const events = jsonLines(run.stdout, ['{"type":"user"']);
     const result = events.findLast((event) => event.type === "result");
     if (!result) return failedWithoutResult(run);
 

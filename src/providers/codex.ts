@@ -86,7 +86,8 @@ export const codexProvider: Provider<CodexOptions> = {
   },
 
   parse(run: RawRun): ParsedOutput {
-    const events = jsonLines(run.stdout);
+    // item.started stays: a command that was started but never completed still means the agent acted.
+    const events = jsonLines(run.stdout, ['{"type":"item.updated"']);
     let nativeSessionId: string | undefined;
     let text = "";
     let usage: Record<string, unknown> | undefined;

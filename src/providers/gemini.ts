@@ -156,7 +156,8 @@ function parseJsonDocument(doc: Record<string, unknown>): Parsed {
 /** `-o stream-json`: init, messages (assistant deltas), tool events, then one result event. */
 function parseStream(stdout: string): Parsed {
   const parsed: Parsed = { text: "", usage: {}, complete: false };
-  for (const event of jsonLines(stdout)) {
+  // Tool results are not needed (tool_use events say the agent acted) and can be large.
+  for (const event of jsonLines(stdout, ['{"type":"tool_result"'])) {
     if (event.type === "init") {
       parsed.nativeSessionId = str(event.session_id);
       parsed.model = str(event.model);

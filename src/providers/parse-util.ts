@@ -13,12 +13,16 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The JSON objects of a JSONL stream, skipping lines that are not JSON objects. */
-export function jsonLines(text: string): Record<string, unknown>[] {
+/**
+ * The JSON objects of a JSONL stream, skipping lines that are not JSON objects and lines that
+ * start with one of `ignore` (events a parser does not need, such as tool output, which can be
+ * large: they are not parsed at all).
+ */
+export function jsonLines(text: string, ignore: readonly string[] = []): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const line of text.split("\n")) {
     const trimmed = line.trim();
-    if (!trimmed.startsWith("{")) continue;
+    if (!trimmed.startsWith("{") || ignore.some((prefix) => trimmed.startsWith(prefix))) continue;
     const value = tryJson(trimmed);
     if (isObject(value)) out.push(value);
   }

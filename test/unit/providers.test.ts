@@ -149,6 +149,29 @@ describe("codex parser (real samples)", () => {
     expect(r.error?.category).toBe("rate_limited");
   });
 
+  it("counts a command that was started but never completed as the agent acting", () => {
+    const stdout = [
+      '{"type":"thread.started","thread_id":"x"}',
+      '{"type":"item.started","item":{"id":"i","type":"command_execution","command":"rm -rf build"}}',
+    ].join("\n");
+    expect(
+      codexProvider.parse({ stdout, stderr: "", exitCode: null, signal: "SIGTERM" }).acted,
+    ).toBe(true);
+  });
+
+  it("skips claude's tool-result events (they can hold whole files) but still sees its tool use", () => {
+    const stdout = [
+      '{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Read","input":{}}]}}',
+      '{"type":"user","message":{"content":[{"type":"tool_result","content":"' +
+        "z".repeat(1000) +
+        '"}]}}',
+      readFileSync(join(SAMPLES, "claude-turn1.json"), "utf8").trim(),
+    ].join("\n");
+    const r = claudeProvider.parse({ stdout, stderr: "", exitCode: 0, signal: null });
+    expect(r.acted).toBe(true);
+    expect(r.text).toBe("MOCK-REPLY 1: alpha-34h9bs remember the word pelican");
+  });
+
   it("reports a run killed before the turn completed", () => {
     const r = codexProvider.parse({
       stdout: '{"type":"thread.started","thread_id":"x"}\n',
