@@ -135,7 +135,8 @@ export interface PreparedRequest {
 export interface RunHooks {
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
-  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  onStdoutLine?: (line: Buffer) => void;
 }
 
 /**
@@ -208,6 +209,8 @@ export class Gateway {
       signal: hooks.signal,
       onSpawn: hooks.onSpawn,
       onOutput: hooks.onOutput,
+      onStdoutLine: hooks.onStdoutLine,
+      retainStdoutLine: (head) => provider.retain(head),
     }).finally(
       () => invocation.files && rmSync(prepared.scratchDir, { recursive: true, force: true }),
     );

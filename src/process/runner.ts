@@ -21,15 +21,28 @@ export interface RunSpec {
   maxOutputBytes: number;
   killGraceMs: number;
   signal?: AbortSignal;
-  /** Called with each decoded piece of output as it arrives. */
-  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Called with each piece of output as it arrives, as bytes (storage decodes them elsewhere). */
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  /** Called with each complete stdout line, as bytes without the newline (costs a copy of long lines). */
+  onStdoutLine?: (line: Buffer) => void;
+  /**
+   * What the outcome keeps of each stdout line, judged from the line's first LINE_HEAD_BYTES: all
+   * of it, nothing, or a shorter line that parses the same. Output nobody parses (tool results,
+   * command output) is then neither decoded nor held in memory.
+   */
+  retainStdoutLine?: (head: string) => LineVerdict;
   /** Called once the process is running, with its pid (also its process group id). */
   onSpawn?: (pid: number) => void;
 }
 
+export type LineVerdict = "keep" | "drop" | { replace: string };
+/** How much of a stdout line retainStdoutLine sees. */
+export const LINE_HEAD_BYTES = 256;
+
 export type StopReason = "timeout" | "idle_timeout" | "output_overflow" | "canceled";
 
 export interface RunOutcome {
+  /** The stdout lines retainStdoutLine kept, decoded (all of stdout without one). */
   stdout: string;
   stderr: string;
   exitCode: number | null;
@@ -58,8 +71,8 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       stdio: [spec.stdin === undefined ? "ignore" : "pipe", outFile ? outFile.fd : "pipe", "pipe"],
     });
 
-    const stdout = new TextCollector("stdout", spec.onOutput);
-    const stderr = new TextCollector("stderr", spec.onOutput);
+    const stdout = new LineCollector(spec.retainStdoutLine ?? (() => "keep"), spec.onStdoutLine);
+    const stderr = new TextCollector();
     let outputBytes = 0;
     let lastActivity = performance.now();
     let stopped: StopReason | undefined;
@@ -84,18 +97,21 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     };
 
     /** Every byte of output, piped or read from the file, passes here. */
-    const take = (collector: TextCollector, chunk: Buffer) => {
+    const take = (stream: "stdout" | "stderr", chunk: Buffer) => {
       if (chunk.length === 0) return;
       lastActivity = performance.now();
       const room = spec.maxOutputBytes - outputBytes;
       outputBytes += chunk.length;
       if (chunk.length > room) {
-        if (room > 0) collector.push(chunk.subarray(0, room));
         stop("output_overflow");
-      } else collector.push(chunk);
+        if (room <= 0) return;
+        chunk = chunk.subarray(0, room);
+      }
+      (stream === "stdout" ? stdout : stderr).push(chunk);
+      spec.onOutput?.(stream, chunk);
     };
-    child.stdout?.on("data", (chunk: Buffer) => take(stdout, chunk));
-    child.stderr?.on("data", (chunk: Buffer) => take(stderr, chunk));
+    child.stdout?.on("data", (chunk: Buffer) => take("stdout", chunk));
+    child.stderr?.on("data", (chunk: Buffer) => take("stderr", chunk));
 
     if (spec.stdin !== undefined && child.stdin) {
       child.stdin.on("error", () => {}); // EPIPE when the CLI exits without reading: not our failure
@@ -112,7 +128,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       signalGroup("SIGKILL");
       if (outFile) {
         if (stopped !== "output_overflow")
-          take(stdout, outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
+          take("stdout", outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
         outFile.close();
       }
       resolve({
@@ -145,7 +161,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       timers.push(
         setInterval(() => {
           if (outFile && !stopped)
-            take(stdout, outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
+            take("stdout", outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
           if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
             stop("idle_timeout");
         }, every),
@@ -159,22 +175,53 @@ class TextCollector {
   private readonly decoder = new StringDecoder("utf8");
   private readonly parts: string[] = [];
 
-  constructor(
-    private readonly stream: "stdout" | "stderr",
-    private readonly onOutput?: (stream: "stdout" | "stderr", text: string) => void,
-  ) {}
-
   push(chunk: Buffer): void {
-    const text = this.decoder.write(chunk);
-    this.parts.push(text);
-    if (text) this.onOutput?.(this.stream, text);
+    this.parts.push(this.decoder.write(chunk));
   }
 
   text(): string {
-    const rest = this.decoder.end();
-    if (rest) this.onOutput?.(this.stream, rest);
-    this.parts.push(rest);
+    this.parts.push(this.decoder.end());
     return this.parts.join("");
+  }
+}
+
+/** Splits a byte stream into lines and keeps, decoded, what `retain` asks for. */
+class LineCollector {
+  private readonly kept: string[] = [];
+  private partial: Buffer[] = [];
+
+  constructor(
+    private readonly retain: (head: string) => LineVerdict,
+    private readonly onLine?: (line: Buffer) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.partial.push(chunk.subarray(start, nl));
+      this.line("\n");
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.partial.push(chunk.subarray(start));
+  }
+
+  text(): string {
+    if (this.partial.length) this.line("");
+    return this.kept.join("");
+  }
+
+  /** The line in `partial` is complete. Most lines are one piece; long ones are joined only if needed. */
+  private line(end: "\n" | ""): void {
+    const pieces = this.partial;
+    this.partial = [];
+    const whole = () => (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    let line: Buffer | undefined;
+    if (this.onLine) this.onLine((line = whole()));
+    const head =
+      pieces[0]!.length >= LINE_HEAD_BYTES || pieces.length === 1 ? pieces[0]! : (line ??= whole());
+    const verdict = this.retain(head.toString("utf8", 0, LINE_HEAD_BYTES));
+    if (verdict === "keep") this.kept.push((line ?? whole()).toString("utf8") + end);
+    else if (verdict !== "drop") this.kept.push(verdict.replace + end);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   categoryForStatus,
   isObject,
   jsonLine,
+  dropLinesStarting,
   jsonLines,
   num,
   stderrTail,
@@ -92,9 +93,11 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     return "claude is answering";
   },
 
+  // Tool results come back as "user" events: not needed, and they can hold whole files.
+  retain: dropLinesStarting('{"type":"user"'),
+
   parse(run: RawRun): ParsedOutput {
-    // Tool results come back as "user" events: not needed, and they can hold whole files.
-    const events = jsonLines(run.stdout, ['{"type":"user"']);
+    const events = jsonLines(run.stdout);
     const result = events.findLast((event) => event.type === "result");
     if (!result) return failedWithoutResult(run);
 

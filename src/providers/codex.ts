@@ -7,6 +7,7 @@ import {
   stderrTail,
   str,
 } from "./parse-util.js";
+import type { LineVerdict } from "../process/runner.js";
 import type { Invocation, InvocationRequest, ParsedOutput, Provider, RawRun } from "./types.js";
 
 export interface CodexOptions {
@@ -25,6 +26,8 @@ function toml(value: string | string[] | Record<string, string>): string {
 
 /** Items through which the agent acts on the world. */
 const ACTIONS = new Set(["command_execution", "file_change", "mcp_tool_call", "web_search"]);
+/** How codex starts every item event: `{"type":"item.started","item":{"id":"item_3","type":"command_execution"`. */
+const ITEM_HEAD = /^\{"type":"(item\.[a-z]+)","item":\{"id":"[^"]*","type":"([a-z_]+)"/;
 
 /** OpenAI Codex: `codex exec --json --skip-git-repo-check … -`, prompt on stdin. */
 export const codexProvider: Provider<CodexOptions> = {
@@ -85,9 +88,19 @@ export const codexProvider: Provider<CodexOptions> = {
     return `codex: ${str(item.type) ?? "working"}`;
   },
 
+  retain(head: string): LineVerdict {
+    const item = ITEM_HEAD.exec(head);
+    if (!item) return "keep";
+    if (item[1] === "item.updated") return "drop";
+    // Actions can carry whole command outputs and diffs: parse only needs to know one happened
+    // (a command started but never completed counts too).
+    if (ACTIONS.has(item[2]!))
+      return { replace: `{"type":"${item[1]}","item":{"type":"${item[2]}"}}` };
+    return "keep";
+  },
+
   parse(run: RawRun): ParsedOutput {
-    // item.started stays: a command that was started but never completed still means the agent acted.
-    const events = jsonLines(run.stdout, ['{"type":"item.updated"']);
+    const events = jsonLines(run.stdout);
     let nativeSessionId: string | undefined;
     let text = "";
     let usage: Record<string, unknown> | undefined;

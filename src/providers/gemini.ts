@@ -5,6 +5,7 @@ import {
   categoryForStatus,
   isObject,
   jsonLine,
+  dropLinesStarting,
   jsonLines,
   lastJsonBlock,
   num,
@@ -108,6 +109,9 @@ export const geminiProvider: Provider<GeminiOptions> = {
     return undefined;
   },
 
+  // Tool results are not needed (tool_use events say the agent acted) and can be large.
+  retain: dropLinesStarting('{"type":"tool_result"'),
+
   parse(run: RawRun): ParsedOutput {
     const document = tryJson(run.stdout.trim());
     const parsed = isObject(document) ? parseJsonDocument(document) : parseStream(run.stdout);
@@ -156,8 +160,7 @@ function parseJsonDocument(doc: Record<string, unknown>): Parsed {
 /** `-o stream-json`: init, messages (assistant deltas), tool events, then one result event. */
 function parseStream(stdout: string): Parsed {
   const parsed: Parsed = { text: "", usage: {}, complete: false };
-  // Tool results are not needed (tool_use events say the agent acted) and can be large.
-  for (const event of jsonLines(stdout, ['{"type":"tool_result"'])) {
+  for (const event of jsonLines(stdout)) {
     if (event.type === "init") {
       parsed.nativeSessionId = str(event.session_id);
       parsed.model = str(event.model);

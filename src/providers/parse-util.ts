@@ -1,4 +1,5 @@
 import type { ErrorCategory } from "../errors.js";
+import type { LineVerdict } from "../process/runner.js";
 
 /** Parse a whole document as JSON, or undefined. */
 export function tryJson(text: string): unknown {
@@ -13,20 +14,19 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/**
- * The JSON objects of a JSONL stream, skipping lines that are not JSON objects and lines that
- * start with one of `ignore` (events a parser does not need, such as tool output, which can be
- * large: they are not parsed at all).
- */
-export function jsonLines(text: string, ignore: readonly string[] = []): Record<string, unknown>[] {
+/** The JSON objects of a JSONL stream, skipping lines that are not JSON objects. */
+export function jsonLines(text: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const line of text.split("\n")) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith("{") || ignore.some((prefix) => trimmed.startsWith(prefix))) continue;
-    const value = tryJson(trimmed);
-    if (isObject(value)) out.push(value);
+    const value = jsonLine(line);
+    if (value) out.push(value);
   }
   return out;
+}
+
+/** A retain function that drops the lines starting with one of `prefixes`. */
+export function dropLinesStarting(...prefixes: string[]): (head: string) => LineVerdict {
+  return (head) => (prefixes.some((prefix) => head.startsWith(prefix)) ? "drop" : "keep");
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ErrorCategory } from "../errors.js";
 import type { McpServerDef } from "../mcp-servers.js";
+import type { LineVerdict } from "../process/runner.js";
 
 export const CLI_NAMES = ["claude", "codex", "gemini"] as const;
 export type CliName = (typeof CLI_NAMES)[number];
@@ -93,6 +94,13 @@ export interface Provider<O = unknown> {
   /** Which session plans the CLI supports. */
   readonly supportsNewSessionId: boolean;
   buildInvocation(request: InvocationRequest<O>): Invocation;
+  /**
+   * What parse needs of a stdout line, judged from its first bytes: all of it, nothing, or a
+   * shorter line that parses the same (tool results and command output can be large, and the
+   * gateway decodes and holds only what it parses).
+   */
+  retain(head: string): LineVerdict;
+  /** The normalized result, from the retained stdout lines and the whole stderr. */
   parse(run: RawRun): ParsedOutput;
   /** A short progress note for one line of the CLI's streamed stdout (never prompt text), if it is worth one. */
   progress(line: string): string | undefined;

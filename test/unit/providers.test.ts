@@ -1,9 +1,10 @@
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { claudeProvider } from "../../src/providers/claude.js";
 import { codexProvider } from "../../src/providers/codex.js";
 import { geminiProvider } from "../../src/providers/gemini.js";
+import { LINE_HEAD_BYTES } from "../../src/process/runner.js";
 import type { Provider, RawRun } from "../../src/providers/types.js";
 
 const SAMPLES = join(import.meta.dirname, "../fixtures/samples");
@@ -19,7 +20,67 @@ function sample(name: string): RawRun {
   return { stdout, stderr: read(".stderr") ?? "", exitCode: Number(exit?.[1] ?? 0), signal: null };
 }
 
-const parse = (p: Provider<never>, name: string) => p.parse(sample(name));
+/** stdout as the runner hands it to parse: only the lines (or stand-ins) the provider retains. */
+function retained(p: Provider<never>, run: RawRun): RawRun {
+  const kept: string[] = [];
+  for (const line of run.stdout.split("\n")) {
+    const verdict = p.retain(Buffer.from(line).toString("utf8", 0, LINE_HEAD_BYTES));
+    if (verdict === "keep") kept.push(line);
+    else if (verdict !== "drop") kept.push(verdict.replace);
+  }
+  return { ...run, stdout: kept.join("\n") };
+}
+
+const parse = (p: Provider<never>, name: string) => p.parse(retained(p, sample(name)));
+
+const PROVIDERS: Record<string, Provider<never>> = {
+  claude: claudeProvider,
+  codex: codexProvider,
+  gemini: geminiProvider,
+};
+
+describe("retained stdout lines", () => {
+  const samples = [
+    ...new Set(
+      readdirSync(SAMPLES)
+        .filter((f) => /^(claude|codex|gemini)-/.test(f))
+        .map((f) => f.replace(/\..*$/, "")),
+    ),
+  ];
+
+  it.each(samples)("parse the same as all of stdout: %s", (name) => {
+    const provider = PROVIDERS[name.split("-")[0]!]!;
+    expect(provider.parse(retained(provider, sample(name)))).toEqual(provider.parse(sample(name)));
+  });
+
+  it("keep only the kind of a codex action, not its output", () => {
+    const output = "x".repeat(1_000_000);
+    const stdout = [
+      '{"type":"thread.started","thread_id":"t"}',
+      `{"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"cat big"}}`,
+      `{"type":"item.updated","item":{"id":"item_1","type":"command_execution","aggregated_output":"${output}"}}`,
+      `{"type":"item.completed","item":{"id":"item_1","type":"command_execution","aggregated_output":"${output}","exit_code":0}}`,
+      '{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"done"}}',
+      '{"type":"turn.completed","usage":{"input_tokens":1,"output_tokens":1}}',
+    ].join("\n");
+    const run = { stdout, stderr: "", exitCode: 0, signal: null };
+    const kept = retained(codexProvider, run);
+    expect(kept.stdout.length).toBeLessThan(500);
+    const r = codexProvider.parse(kept);
+    expect(r).toEqual(codexProvider.parse(run));
+    expect(r.acted).toBe(true);
+    expect(r.text).toBe("done");
+  });
+
+  it("drop claude's tool results and gemini's", () => {
+    expect(claudeProvider.retain('{"type":"user","message":{"role":"user","content":[')).toBe(
+      "drop",
+    );
+    expect(claudeProvider.retain('{"type":"assistant","message":{')).toBe("keep");
+    expect(geminiProvider.retain('{"type":"tool_result","timestamp":"2026')).toBe("drop");
+    expect(geminiProvider.retain('{"type":"message","timestamp":"2026')).toBe("keep");
+  });
+});
 
 describe("claude parser (real samples)", () => {
   it("reads text, session id, model, usage and cost from a turn", () => {

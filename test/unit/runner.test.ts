@@ -121,4 +121,24 @@ describe("runProcess", () => {
     const out = await run("setInterval(() => {}, 1000)", { signal: abort.signal });
     expect(out.stopped).toBe("canceled");
   });
+
+  it("keeps only the stdout lines retainStdoutLine asks for, also when a line spans chunks", async () => {
+    // Pieces written with pauses arrive as separate chunks; the long line is split mid-way.
+    const pieces = ["keep a\ndrop ", "x".repeat(70_000), "\nshort", "en me\nkeep b"];
+    const script = `const p = ${JSON.stringify(pieces)}; let i = 0; const t = setInterval(() => { process.stdout.write(p[i]); if (++i === p.length) clearInterval(t); }, 20);`;
+    const heads: string[] = [];
+    const lines: string[] = [];
+    const out = await run(script, {
+      retainStdoutLine: (head) => {
+        heads.push(head);
+        if (head.startsWith("drop")) return "drop";
+        if (head.startsWith("short")) return { replace: "S" };
+        return "keep";
+      },
+      onStdoutLine: (line) => lines.push(line.toString()),
+    });
+    expect(out.stdout).toBe("keep a\nS\nkeep b");
+    expect(heads.map((h) => h.length)).toEqual([6, 256, 10, 6]);
+    expect(lines).toEqual(["keep a", "drop " + "x".repeat(70_000), "shorten me", "keep b"]);
+  });
 });
