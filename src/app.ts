@@ -10,6 +10,7 @@ import { createMcpServer } from "./mcp/server.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase } from "./store/db.js";
 import { JobStore } from "./store/jobs.js";
+import { OutputWriter } from "./store/output-writer.js";
 import { Recorder } from "./store/recorder.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
 import { SessionStore } from "./store/sessions.js";
@@ -18,12 +19,17 @@ import { SessionStore } from "./store/sessions.js";
 export async function startGateway(transport: Transport, version: string): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.debug);
-  const db = openDatabase(join(config.home, "gateway.db"), GATEWAY_MIGRATIONS);
+  const dbPath = join(config.home, "gateway.db");
+  const db = openDatabase(dbPath, GATEWAY_MIGRATIONS);
+  // Checkpoints copy the WAL into the database: the output thread, which writes most, does them
+  // (SQLite's default, every 1,000 pages); this thread only as a backstop, off the MCP path.
+  db.pragma("wal_autocheckpoint = 16000");
   const sessions = new SessionStore(db);
   const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
   if (imported)
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
   const jobStore = new JobStore(db);
+  const output = new OutputWriter(dbPath, jobStore, logger);
   const resilience = new Resilience(config.resilience, logger);
   const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
   const recorder = openRecorder(config, logger, version);
@@ -33,6 +39,7 @@ export async function startGateway(transport: Transport, version: string): Promi
     recorder,
     resilience,
     store: jobStore,
+    output,
     logger,
     limits: config.limits,
     retentionMs: config.jobRetentionMs,
@@ -50,6 +57,7 @@ export async function startGateway(transport: Transport, version: string): Promi
     closing = true;
     logger.info(`Shutting down (${why}); stopping ${jobs.activeJobs} job(s)`);
     await jobs.stop();
+    await output.close();
     recorder.close();
     db.close();
     process.exit(0);

@@ -1,8 +1,9 @@
-import type { JobStore, OutputStream } from "../store/jobs.js";
+import type { OutputStream } from "../store/jobs.js";
+import type { OutputWriter } from "../store/output-writer.js";
 
 /** Output is flushed to the store this often, or sooner when this much is pending. */
 const FLUSH_MS = 250;
-const FLUSH_CHARS = 64 * 1024;
+const FLUSH_BYTES = 64 * 1024;
 /** Longer stdout lines (big final results) are not looked at for progress. */
 const MAX_PROGRESS_LINE = 64 * 1024;
 /** Progress notifications go out at most this often. */
@@ -18,15 +19,13 @@ export interface ProgressUpdate {
  * stdout lines into throttled progress notes.
  */
 export class OutputSink {
-  private readonly pending: Record<OutputStream, string> = { stdout: "", stderr: "" };
-  private readonly offsets: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+  private readonly pending: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
+  private readonly pendingBytes: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
   private timer: NodeJS.Timeout | undefined;
-  private line = "";
-  private skippingLine = false;
   private readonly progress: Throttle | undefined;
 
   constructor(
-    private readonly store: JobStore,
+    private readonly writer: OutputWriter,
     private readonly jobId: string,
     private readonly describe: (line: string) => string | undefined,
     onProgress?: (update: ProgressUpdate) => void,
@@ -34,17 +33,27 @@ export class OutputSink {
     this.progress = onProgress && new Throttle(onProgress);
   }
 
-  readonly write = (stream: OutputStream, text: string): void => {
-    this.pending[stream] += text;
-    if (this.pending[stream].length >= FLUSH_CHARS) this.flush(stream);
+  readonly write = (stream: OutputStream, chunk: Buffer): void => {
+    this.pending[stream].push(chunk);
+    this.pendingBytes[stream] += chunk.length;
+    if (this.pendingBytes[stream] >= FLUSH_BYTES) this.flush(stream);
     else this.timer ??= setTimeout(() => this.flushAll(), FLUSH_MS);
-    if (stream === "stdout" && this.progress) this.scanLines(text);
   };
 
-  close(): void {
+  /** One complete stdout line: maybe a progress note. */
+  readonly line = (line: Buffer): void => {
+    if (!this.progress || line.length > MAX_PROGRESS_LINE) return;
+    const note = this.describe(line.toString("utf8"));
+    if (note) this.progress.note(note);
+  };
+
+  /** Resolves once all of the job's output is stored. */
+  close(): Promise<void> {
     clearTimeout(this.timer);
     this.flushAll();
     this.progress?.close();
+    this.writer.end(this.jobId);
+    return this.writer.flush();
   }
 
   private flushAll(): void {
@@ -54,31 +63,15 @@ export class OutputSink {
   }
 
   private flush(stream: OutputStream): void {
-    const text = this.pending[stream];
-    if (!text) return;
-    this.store.appendOutput(this.jobId, stream, this.offsets[stream], text);
-    this.offsets[stream] += text.length;
-    this.pending[stream] = "";
-  }
-
-  private scanLines(text: string): void {
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      const line = this.line + text.slice(start, nl);
-      if (!this.skippingLine) {
-        const note = this.describe(line);
-        if (note) this.progress!.note(note);
-      }
-      this.line = "";
-      this.skippingLine = false;
-      start = nl + 1;
-    }
-    if (this.skippingLine) return;
-    this.line += text.slice(start);
-    if (this.line.length > MAX_PROGRESS_LINE) {
-      this.line = "";
-      this.skippingLine = true;
-    }
+    const size = this.pendingBytes[stream];
+    if (!size) return;
+    // A buffer of its own (not a slice of a shared pool), so the writer can take it over.
+    const bytes = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const chunk of this.pending[stream]) at += chunk.copy(bytes, at);
+    this.writer.append(this.jobId, stream, bytes);
+    this.pending[stream] = [];
+    this.pendingBytes[stream] = 0;
   }
 }
 

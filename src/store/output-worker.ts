@@ -1,0 +1,51 @@
+// The output writer's thread (see output-writer.ts): decodes and stores job output in gateway.db
+// with its own connection, so megabytes of CLI output never block the thread answering MCP calls.
+import { parentPort, workerData } from "node:worker_threads";
+import { openDatabase } from "./db.js";
+import { JobStore, type OutputChunk } from "./jobs.js";
+import { OutputDecoder } from "./output-decoder.js";
+import type { WorkerReply, WorkerRequest } from "./output-writer.js";
+
+/** Characters per transaction: short transactions keep the write lock free for the main thread. */
+const MAX_TRANSACTION_CHARS = 256 * 1024;
+
+const port = parentPort!;
+const store = new JobStore(openDatabase((workerData as { dbPath: string }).dbPath, []));
+const decoder = new OutputDecoder();
+let queue: OutputChunk[] = [];
+let scheduled = false;
+
+const reply = (message: WorkerReply) => port.postMessage(message);
+
+function writeQueued(): void {
+  scheduled = false;
+  while (queue.length) {
+    let chars = 0;
+    let n = 0;
+    while (n < queue.length && (n === 0 || chars < MAX_TRANSACTION_CHARS))
+      chars += queue[n++]!.text.length;
+    const batch = queue.slice(0, n);
+    queue = queue.slice(n);
+    try {
+      store.appendOutput(batch);
+    } catch (err) {
+      reply({ error: `job output not stored (${n} chunks): ${String(err)}` });
+    }
+  }
+}
+
+port.on("message", (message: WorkerRequest) => {
+  if ("flush" in message) {
+    writeQueued();
+    reply({ flushed: message.flush });
+    return;
+  }
+  if ("chunk" in message) {
+    const { jobId, stream, bytes } = message.chunk;
+    const chunk = decoder.decode(jobId, stream, bytes);
+    if (chunk) queue.push(chunk);
+  } else queue.push(...decoder.end(message.end));
+  // Messages that arrived together are written together.
+  if (!scheduled) setImmediate(writeQueued);
+  scheduled = true;
+});

@@ -1,0 +1,97 @@
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../log.js";
+import type { JobStore, OutputChunk, OutputStream } from "./jobs.js";
+import { OutputDecoder } from "./output-decoder.js";
+
+export type WorkerRequest =
+  | { chunk: { jobId: string; stream: OutputStream; bytes: Uint8Array } }
+  | { end: string }
+  | { flush: number };
+export type WorkerReply = { flushed: number } | { error: string };
+
+/**
+ * Stores running jobs' output from a worker thread: with a hundred CLIs streaming, decoding and
+ * SQLite writes on the main thread would delay every MCP call behind them. The thread starts on
+ * first use; if it fails, output is stored on the main thread instead.
+ */
+export class OutputWriter {
+  private worker: Worker | undefined;
+  private inline: OutputDecoder | undefined;
+  private nextFlush = 0;
+  private readonly flushes = new Map<number, () => void>();
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly store: JobStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Bytes of a job's stream, in order. The buffer is handed over: the caller must not reuse it. */
+  append(jobId: string, stream: OutputStream, bytes: Buffer): void {
+    if (this.inline) {
+      const chunk = this.inline.decode(jobId, stream, bytes);
+      if (chunk) this.storeInline([chunk]);
+      return;
+    }
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    this.start().postMessage(
+      { chunk: { jobId, stream, bytes } } satisfies WorkerRequest,
+      owned ? [bytes.buffer as ArrayBuffer] : [],
+    );
+  }
+
+  /** The job's output is complete. */
+  end(jobId: string): void {
+    if (this.inline) this.storeInline(this.inline.end(jobId));
+    else this.worker?.postMessage({ end: jobId } satisfies WorkerRequest);
+  }
+
+  /** Resolves once everything appended so far is stored. */
+  flush(): Promise<void> {
+    if (!this.worker || this.inline) return Promise.resolve();
+    const id = ++this.nextFlush;
+    return new Promise((resolve) => {
+      this.flushes.set(id, resolve);
+      this.worker!.postMessage({ flush: id } satisfies WorkerRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.inline = new OutputDecoder(); // appends after close (none expected) are still stored
+    await this.worker?.terminate();
+  }
+
+  private storeInline(chunks: OutputChunk[]): void {
+    try {
+      this.store.appendOutput(chunks);
+    } catch (err) {
+      this.logger.error(`job output not stored: ${String(err)}`);
+    }
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL("./output-worker.js", import.meta.url), {
+      workerData: { dbPath: this.dbPath },
+    });
+    worker.unref(); // the MCP connection, not this thread, decides when the gateway exits
+    worker.on("message", (reply: WorkerReply) => {
+      if ("error" in reply) this.logger.error(reply.error);
+      else {
+        this.flushes.get(reply.flushed)?.();
+        this.flushes.delete(reply.flushed);
+      }
+    });
+    const fail = (why: string) => {
+      if (this.inline) return;
+      this.logger.error(`${why}; job output is now stored on the main thread`);
+      this.inline = new OutputDecoder();
+      for (const resolve of this.flushes.values()) resolve();
+      this.flushes.clear();
+    };
+    worker.on("error", (err) => fail(`job output thread failed: ${String(err)}`));
+    worker.on("exit", (code) => fail(`job output thread exited (${code})`));
+    return (this.worker = worker);
+  }
+}
