@@ -15,7 +15,9 @@ import {
   type JobStatus,
   type JobStore,
 } from "../store/jobs.js";
+import type { OutputWriter } from "../store/output-writer.js";
 import { OutputSink, type ProgressUpdate } from "./output.js";
+import { StartPacer } from "./start-pacer.js";
 
 export interface JobLimits {
   /** Jobs running at once in this gateway process. */
@@ -32,6 +34,8 @@ export interface JobManagerOptions {
   approvals: Approvals;
   resilience: Resilience;
   store: JobStore;
+  /** Where running jobs' output goes (a worker thread). */
+  output: OutputWriter;
   logger: Logger;
   limits: JobLimits;
   /** How long finished jobs (and their output) are kept. */
@@ -87,6 +91,7 @@ export class JobManager {
   private readonly queue: Pending[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly starts = new StartPacer();
 
   constructor(private readonly o: JobManagerOptions) {}
 
@@ -267,7 +272,7 @@ export class JobManager {
     const { store, gateway, resilience, logger } = this.o;
     const { cli } = job.prepared;
     const sink = new OutputSink(
-      store,
+      this.o.output,
       job.id,
       (line) => PROVIDERS[cli].progress(line),
       job.options.onProgress,
@@ -276,6 +281,7 @@ export class JobManager {
       signal: job.abort.signal,
       onSpawn: (pid: number) => store.setPid(job.id, pid, processStartTime(pid)),
       onOutput: sink.write,
+      onStdoutLine: job.options.onProgress && sink.line,
     };
     store.markRunning(job.id);
     let result: GatewayResult;
@@ -285,15 +291,21 @@ export class JobManager {
         job.request.allowRerun === true,
         job.abort.signal,
         async (attempt) => {
-          if (attempt === 0) return gateway.execute(job.prepared, hooks);
-          logger.info(
-            `retrying ${cli} job ${job.id} (attempt ${attempt + 1}) [${job.prepared.correlationId}]`,
-          );
-          // Prepared again: the first attempt may have started the CLI session it now resumes.
-          return gateway.execute(
-            gateway.prepare(cli, job.request as CliRequest<OptionsOf<typeof cli>>),
-            hooks,
-          );
+          if (attempt > 0)
+            logger.info(
+              `retrying ${cli} job ${job.id} (attempt ${attempt + 1}) [${job.prepared.correlationId}]`,
+            );
+          // Prepared again on a retry: the first attempt may have started the session it resumes.
+          const prepared =
+            attempt === 0
+              ? job.prepared
+              : gateway.prepare(cli, job.request as CliRequest<OptionsOf<typeof cli>>);
+          await this.starts.turn();
+          try {
+            return gateway.execute(prepared, hooks); // the process starts before this returns
+          } finally {
+            this.starts.started();
+          }
         },
       );
     } catch (err) {
@@ -309,7 +321,7 @@ export class JobManager {
       if (result.error?.category === "internal")
         logger.error(`job ${job.id} failed inside the gateway: ${String(err)}`);
     } finally {
-      sink.close();
+      await sink.close();
     }
     this.settle(job, ...this.outcome(job, result));
   }
