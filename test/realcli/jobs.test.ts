@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROVIDERS } from "../../src/providers/index.js";
 import { textOf, type StartedGateway } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 import { processesWithEnv } from "./processes.js";
@@ -41,9 +42,21 @@ describe.each(CLIS)("real %s jobs", (cli) => {
       await lane.gateway.call(`${cli}_request_async`, { prompt: `async ${t}`, model: MODEL[cli] }),
     );
     expect((await waitEnded(lane.gateway, jobId)).status).toBe("completed");
-    const result = sc(await lane.gateway.call("llm_job_result", { jobId }));
+    const result = sc(await lane.gateway.call("llm_job_result", { jobId, maxChars: 1_000_000 }));
     expect(result.result.text).toBe(`MOCK-REPLY 1: async ${t}`);
-    expect(result.stdout.totalChars).toBeGreaterThan(0);
+    // The stored stdout is the CLI's whole JSONL stream, as it printed it (the output thread
+    // decodes and stores it; the parser only kept the lines it needed).
+    const stdout: string = result.stdout.text;
+    expect(stdout.length).toBe(result.stdout.totalChars);
+    expect(result.stdout.nextOffset).toBeNull();
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.length).toBeGreaterThan(2);
+    const reparsed = PROVIDERS[cli].parse({ stdout, stderr: "", exitCode: 0, signal: null });
+    expect(reparsed.text).toBe(`MOCK-REPLY 1: async ${t}`);
+    expect(reparsed.nativeSessionId).toBe(result.result.sessionId);
   });
 
   it("a job on a hung API is cancelled and leaves no process", async () => {
