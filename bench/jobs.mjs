@@ -20,9 +20,10 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 const structured = (res) => res.msg.result?.structuredContent ?? {};
 
 async function main() {
-  // codex is a shell script here: 100 Node start-ups would measure the machine, not the gateway.
+  // codex is a small Perl script here: 100 Node start-ups (or bash printing 1 MB, 16 ms of CPU
+  // each) would measure the machine, not the gateway.
   const bin = tempDir("jobsbin");
-  copyFileSync(join(ROOT, "bench", "lib", "stream-codex.sh"), join(bin, "codex"));
+  copyFileSync(join(ROOT, "bench", "lib", "stream-codex.pl"), join(bin, "codex"));
   const { env, work } = sandbox(bin, {
     LLM_GATEWAY_MAX_CONCURRENT: String(JOBS),
     LLM_GATEWAY_MAX_CONCURRENT_PER_CLI: String(JOBS),
