@@ -4,6 +4,7 @@ import { ApprovalLog } from "./approval/log.js";
 import { Approvals } from "./approval/service.js";
 import { loadConfig, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
+import { HelperSpawner } from "./process/spawner.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
@@ -30,11 +31,12 @@ export async function startGateway(transport: Transport, version: string): Promi
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
   const jobStore = new JobStore(db);
   const output = new OutputWriter(dbPath, jobStore, logger);
+  const spawner = new HelperSpawner(logger);
   const resilience = new Resilience(config.resilience, logger);
   const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
   const recorder = openRecorder(config, logger, version);
   const jobs = new JobManager({
-    gateway: new Gateway({ config, logger, sessions }),
+    gateway: new Gateway({ config, logger, sessions, spawner }),
     approvals,
     recorder,
     resilience,
@@ -58,6 +60,7 @@ export async function startGateway(transport: Transport, version: string): Promi
     logger.info(`Shutting down (${why}); stopping ${jobs.activeJobs} job(s)`);
     await jobs.stop();
     await output.close();
+    spawner.close();
     recorder.close();
     db.close();
     process.exit(0);

@@ -11,6 +11,7 @@ import type { BreakerState } from "./resilience.js";
 import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
+import type { Spawner } from "./process/spawner.js";
 import { PROVIDERS, resolveModel } from "./providers/index.js";
 import type {
   CliName,
@@ -87,6 +88,8 @@ export interface GatewayContext {
   config: GatewayConfig;
   logger: Logger;
   sessions: SessionStore;
+  /** Who starts the CLIs (in the server, a helper process). */
+  spawner?: Spawner;
 }
 
 export interface Savings {
@@ -206,6 +209,7 @@ export class Gateway {
       idleTimeoutMs: prepared.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
       killGraceMs: config.killGraceMs,
+      spawner: this.ctx.spawner,
       signal: hooks.signal,
       onSpawn: hooks.onSpawn,
       onOutput: hooks.onOutput,

@@ -1,11 +1,11 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { spawnHere, type Exit, type Spawner } from "./spawner.js";
 
-/** One CLI run. The runner is the only code in the gateway that starts a process. */
+/** One CLI run. Every CLI runs through here; only the Spawner it uses starts processes. */
 export interface RunSpec {
   command: string;
   args: readonly string[];
@@ -21,6 +21,8 @@ export interface RunSpec {
   maxOutputBytes: number;
   killGraceMs: number;
   signal?: AbortSignal;
+  /** Who starts the process; by default this thread. */
+  spawner?: Spawner;
   /** Called with each piece of output as it arrives, as bytes (storage decodes them elsewhere). */
   onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
   /** Called with each complete stdout line, as bytes without the newline (costs a copy of long lines). */
@@ -63,27 +65,21 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const started = performance.now();
     const outFile = spec.stdoutToFile ? new TailedFile() : undefined;
-    const child = spawn(spec.command, spec.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      shell: false,
-      detached: true, // own process group, so the whole tree can be stopped at once
-      stdio: [spec.stdin === undefined ? "ignore" : "pipe", outFile ? outFile.fd : "pipe", "pipe"],
-    });
-
     const stdout = new LineCollector(spec.retainStdoutLine ?? (() => "keep"), spec.onStdoutLine);
     const stderr = new TextCollector();
+    let pid: number | undefined;
+    let openPipes = 0;
     let outputBytes = 0;
     let lastActivity = performance.now();
     let stopped: StopReason | undefined;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let exit: Exit | undefined;
     let finished = false;
     const timers: NodeJS.Timeout[] = [];
 
     const signalGroup = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
+      if (pid === undefined) return;
       try {
-        process.kill(-child.pid, sig);
+        process.kill(-pid, sig);
       } catch {
         // the group is already gone
       }
@@ -110,14 +106,6 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       (stream === "stdout" ? stdout : stderr).push(chunk);
       spec.onOutput?.(stream, chunk);
     };
-    child.stdout?.on("data", (chunk: Buffer) => take("stdout", chunk));
-    child.stderr?.on("data", (chunk: Buffer) => take("stderr", chunk));
-
-    if (spec.stdin !== undefined && child.stdin) {
-      child.stdin.on("error", () => {}); // EPIPE when the CLI exits without reading: not our failure
-      child.stdin.end(spec.stdin);
-    }
-    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
 
     const finish = (spawnError?: NodeJS.ErrnoException) => {
       if (finished) return;
@@ -142,31 +130,58 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       });
     };
 
-    child.on("error", (err: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) finish(err);
-    });
-    child.on("exit", (code, signal) => {
-      exit = { code, signal };
-      timers.push(setTimeout(() => finish(), PIPE_DRAIN_MS).unref());
-    });
-    child.on("close", () => finish());
-
     const onAbort = () => stop("canceled");
     if (spec.signal?.aborted) stop("canceled");
     else spec.signal?.addEventListener("abort", onAbort, { once: true });
-
     if (spec.timeoutMs) timers.push(setTimeout(() => stop("timeout"), spec.timeoutMs));
     if (spec.idleTimeoutMs || outFile) {
       const every = Math.min(FILE_POLL_MS, spec.idleTimeoutMs ?? FILE_POLL_MS);
       timers.push(
         setInterval(() => {
-          if (outFile && !stopped)
+          if (outFile && pid !== undefined && !stopped)
             take("stdout", outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
           if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
             stop("idle_timeout");
         }, every),
       );
     }
+
+    const { command, args, cwd, env, stdin } = spec;
+    (spec.spawner ?? spawnHere)
+      .spawn({ command, args, cwd, env, stdin, stdoutFile: outFile?.path })
+      .then(
+        (child) => {
+          outFile?.unlink(); // the child and this process hold it open; the name is not needed
+          pid = child.pid;
+          spec.onSpawn?.(pid);
+          for (const [stream, pipe] of [
+            ["stdout", child.stdout],
+            ["stderr", child.stderr],
+          ] as const) {
+            if (!pipe) continue;
+            openPipes++;
+            pipe.on("data", (chunk: Buffer) => take(stream, chunk));
+            pipe.on("error", () => {}); // a reset pipe ends like a closed one
+            pipe.on("close", () => --openPipes === 0 && exit && finish());
+          }
+          // Stopped while it was starting (a cancel or a timeout): stop it now.
+          if (stopped) {
+            const reason = stopped;
+            stopped = undefined;
+            stop(reason);
+          }
+          void child.exited.then((result) => {
+            exit = result;
+            if (openPipes === 0) finish();
+            // Grandchildren may hold the pipes open: stop waiting for them after a while.
+            else timers.push(setTimeout(() => finish(), PIPE_DRAIN_MS).unref());
+          });
+        },
+        (err: NodeJS.ErrnoException) => {
+          outFile?.unlink();
+          finish(err);
+        },
+      );
   });
 }
 
@@ -227,19 +242,13 @@ class LineCollector {
 
 /**
  * A private temporary file the child writes its stdout to, read as it grows. The file is unlinked
- * as soon as both ends hold it open, so nothing is left behind whatever happens next.
+ * once the child holds it open, so nothing is left behind whatever happens next.
  */
 class TailedFile {
-  readonly fd: number;
+  readonly path = join(tmpdir(), `llm-gateway-out-${randomUUID()}`);
+  readonly fd = openSync(this.path, "wx+", 0o600); // a new file, owner-only
   private offset = 0;
   private readonly buffer = Buffer.alloc(1 << 20);
-
-  constructor() {
-    const path = join(tmpdir(), `llm-gateway-out-${randomUUID()}`);
-    this.fd = openSync(path, "wx+", 0o600); // a new file, owner-only
-
-    unlinkSync(path); // the child gets the open descriptor; the name is not needed
-  }
 
   /** The bytes written since the last call, at most `limit` of them. */
   readNew(limit: number): Buffer {
@@ -261,7 +270,12 @@ class TailedFile {
     return Buffer.concat(parts);
   }
 
+  unlink(): void {
+    rmSync(this.path, { force: true });
+  }
+
   close(): void {
+    this.unlink();
     closeSync(this.fd);
   }
 }

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../dist/log.js";
+import { runProcess } from "../../dist/process/runner.js";
+import { HelperSpawner } from "../../dist/process/spawner.js";
+import { survivors } from "../helpers/gateway.js";
+
+// The built module: the spawner process is dist/process/spawner-main.js.
+const logs: string[] = [];
+const spawner = new HelperSpawner(createLogger(false, (line: string) => void logs.push(line)));
+afterEach(() => spawner.close());
+
+const base = { cwd: process.cwd(), env: process.env, maxOutputBytes: 50_000_000, killGraceMs: 300 };
+const node = (script: string, extra: Record<string, unknown> = {}) =>
+  runProcess({ ...base, command: process.execPath, args: ["-e", script], spawner, ...extra });
+
+describe("HelperSpawner (CLIs started by a helper process, their pipes handed back)", () => {
+  it("delivers stdin, and stdout and stderr whole, however large", async () => {
+    const out = await node(
+      "let s = ''; process.stdin.on('data', d => s += d).on('end', () => { process.stdout.write(s + 'x'.repeat(3_000_000)); process.stderr.write('e'.repeat(300_000)); })",
+      { stdin: "prompt 漢字 " },
+    );
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toBe("prompt 漢字 " + "x".repeat(3_000_000));
+    expect(out.stderr).toBe("e".repeat(300_000));
+  });
+
+  it("reports the exit code and signal, and a missing command as ENOENT", async () => {
+    expect((await node("process.exit(3)")).exitCode).toBe(3);
+    const killed = await node("process.kill(process.pid, 'SIGKILL')");
+    expect(killed.signal).toBe("SIGKILL");
+    const missing = await runProcess({
+      ...base,
+      command: "definitely-not-a-cli-xyz",
+      args: [],
+      spawner,
+    });
+    expect(missing.spawnError?.code).toBe("ENOENT");
+  });
+
+  it("stops the whole process group on timeout", async () => {
+    const script = `
+      const { spawn } = require("node:child_process");
+      const c = spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore" });
+      console.log("child", c.pid);
+      setInterval(() => {}, 1000);`;
+    const out = await node(script, { timeoutMs: 500 });
+    expect(out.stopped).toBe("timeout");
+    const grandchild = Number(/child (\d+)/.exec(out.stdout)?.[1]);
+    expect(grandchild).toBeGreaterThan(0);
+    expect(await survivors([out.signal ? grandchild : grandchild])).toEqual([]);
+  });
+
+  it("runs many at once", async () => {
+    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => node(`console.log(${i})`)));
+    expect(outs.map((o) => o.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
+  });
+
+  it("still learns when a run ends if the helper process dies meanwhile", async () => {
+    let helperPid = 0;
+    const run = node("setTimeout(() => {}, 800)", {
+      onSpawn: () => {
+        helperPid = (spawner as unknown as { helper: { pid: number } }).helper.pid;
+        process.kill(helperPid, "SIGKILL");
+      },
+    });
+    const out = await run;
+    expect(helperPid).toBeGreaterThan(0);
+    expect(out.exitCode).toBeNull();
+    expect(logs.join("")).toMatch(/spawner process exited/);
+    // The next start brings up a new helper.
+    expect((await node("console.log('again')")).stdout).toBe("again\n");
+  });
+});
