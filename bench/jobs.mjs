@@ -35,13 +35,13 @@ async function main() {
   await gw.callTool("list_models", {});
   const idle = memoryOf(gw.pid);
 
-  // The cheap call, every 20 ms until the burst is over.
+  // The cheap call, every 10 ms until the burst is over (enough calls for a p99 that is not the max).
   const cheap = [];
   let bursting = true;
   const prober = (async () => {
     while (bursting) {
       cheap.push((await gw.callTool("list_models", {})).ms);
-      await delay(20);
+      await delay(10);
     }
   })();
 
@@ -100,6 +100,7 @@ async function main() {
           "-",
         ],
         ["list_models during burst, p99 (ms)", num(p99, 2), "< 50"],
+        ["list_models during burst, max (ms)", num(cheapStats.max, 2), "-"],
         ["gateway RSS idle (MB)", num(result.rssMb.idle), "-"],
         ["gateway peak RSS (MB)", num(result.rssMb.peak), "< 300"],
       ],

@@ -151,6 +151,7 @@ export class HelperSpawner implements Spawner {
     const helper = fork(fileURLToPath(new URL("./spawner-main.js", import.meta.url)), [], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       execArgv: [], // not the gateway's own flags (an --inspect port, say)
+      env: {}, // each request brings the CLI's environment; the helper needs none
     });
     helper.on("message", (reply: SpawnerReply, handle?: Readable) => this.onReply(reply, handle));
     helper.on("exit", (code, signal) => this.onHelperExit(helper, code ?? signal));
