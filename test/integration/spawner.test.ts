@@ -1,12 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../dist/log.js";
-import { runProcess } from "../../dist/process/runner.js";
-import { HelperSpawner } from "../../dist/process/spawner.js";
 import { survivors } from "../helpers/gateway.js";
 
-// The built module: the spawner process is dist/process/spawner-main.js.
+// The built modules: the helper process runs dist/process/spawner-main.js.
+const dist = "../../dist/";
+const { createLogger } = (await import(`${dist}log.js`)) as typeof import("../../src/log.js");
+const { runProcess } = (await import(
+  `${dist}process/runner.js`
+)) as typeof import("../../src/process/runner.js");
+const { HelperSpawner } = (await import(
+  `${dist}process/spawner.js`
+)) as typeof import("../../src/process/spawner.js");
+
 const logs: string[] = [];
-const spawner = new HelperSpawner(createLogger(false, (line: string) => void logs.push(line)));
+const spawner = new HelperSpawner(createLogger(false, (line: string) => logs.push(line) > 0));
 afterEach(() => spawner.close());
 
 const base = { cwd: process.cwd(), env: process.env, maxOutputBytes: 50_000_000, killGraceMs: 300 };
