@@ -240,6 +240,9 @@ class LineCollector {
   }
 }
 
+/** One buffer for every file read: reads are synchronous, and this runs on one thread. */
+const readBuffer = Buffer.allocUnsafe(1 << 20);
+
 /**
  * A private temporary file the child writes its stdout to, read as it grows. The file is unlinked
  * once the child holds it open, so nothing is left behind whatever happens next.
@@ -248,7 +251,6 @@ class TailedFile {
   readonly path = join(tmpdir(), `llm-gateway-out-${randomUUID()}`);
   readonly fd = openSync(this.path, "wx+", 0o600); // a new file, owner-only
   private offset = 0;
-  private readonly buffer = Buffer.alloc(1 << 20);
 
   /** The bytes written since the last call, at most `limit` of them. */
   readNew(limit: number): Buffer {
@@ -257,15 +259,15 @@ class TailedFile {
     while (total < limit) {
       const n = readSync(
         this.fd,
-        this.buffer,
+        readBuffer,
         0,
-        Math.min(this.buffer.length, limit - total),
+        Math.min(readBuffer.length, limit - total),
         this.offset,
       );
       if (n === 0) break;
       this.offset += n;
       total += n;
-      parts.push(Buffer.from(this.buffer.subarray(0, n)));
+      parts.push(Buffer.from(readBuffer.subarray(0, n)));
     }
     return Buffer.concat(parts);
   }
