@@ -17,7 +17,6 @@ import {
 } from "../store/jobs.js";
 import type { OutputWriter } from "../store/output-writer.js";
 import { OutputSink, type ProgressUpdate } from "./output.js";
-import { StartPacer } from "./start-pacer.js";
 
 export interface JobLimits {
   /** Jobs running at once in this gateway process. */
@@ -92,7 +91,6 @@ export class JobManager {
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
   private lastTurn = Promise.resolve();
-  private readonly starts = new StartPacer();
 
   constructor(private readonly o: JobManagerOptions) {}
 
@@ -313,12 +311,7 @@ export class JobManager {
             attempt === 0
               ? job.prepared
               : gateway.prepare(cli, job.request as CliRequest<OptionsOf<typeof cli>>);
-          await this.starts.turn();
-          try {
-            return gateway.execute(prepared, hooks); // the process starts before this returns
-          } finally {
-            this.starts.started();
-          }
+          return gateway.execute(prepared, hooks);
         },
       );
     } catch (err) {
