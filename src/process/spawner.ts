@@ -96,6 +96,7 @@ export type SpawnerReply =
 
 interface Waiting {
   helper: ChildProcess;
+  request: SpawnRequest;
   pid?: number;
   /** The pid's start time, to tell the process from a later one with its pid. */
   pidStart?: string | null;
@@ -111,16 +112,24 @@ interface Waiting {
  * Starts processes from a small helper process (spawner-main.ts), which hands each child's pipes
  * back over its IPC channel. Forking copies the parent's page tables and then waits for the child
  * to exec: from the gateway, with jobs running, that blocked its event loop for 4 ms per start on
- * an idle machine and 20-40 ms on a busy one. The helper starts on first use and again if it dies.
+ * an idle machine and 20-40 ms on a busy one. The helper starts on first use and again if it dies;
+ * if it cannot start at all, CLIs are started from the gateway itself.
  */
 export class HelperSpawner implements Spawner {
   private helper: ChildProcess | undefined;
   private nextId = 0;
   private readonly waiting = new Map<number, Waiting>();
+  /** Helpers that answered at least once: one that fails before that cannot work here. */
+  private readonly answered = new WeakSet<ChildProcess>();
+  private broken = false;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly helperPath = fileURLToPath(new URL("./spawner-main.js", import.meta.url)),
+  ) {}
 
   spawn(request: SpawnRequest): Promise<Started> {
+    if (this.broken) return spawnHere.spawn(request);
     const helper = this.start();
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
@@ -128,6 +137,7 @@ export class HelperSpawner implements Spawner {
       const exited = new Promise<Exit>((r) => (exit = r));
       this.waiting.set(id, {
         helper,
+        request,
         pipes: {},
         started: resolve,
         failed: reject,
@@ -148,20 +158,24 @@ export class HelperSpawner implements Spawner {
 
   private start(): ChildProcess {
     if (this.helper) return this.helper;
-    const helper = fork(fileURLToPath(new URL("./spawner-main.js", import.meta.url)), [], {
+    const helper = fork(this.helperPath, [], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       execArgv: [], // not the gateway's own flags (an --inspect port, say)
       env: {}, // each request brings the CLI's environment; the helper needs none
     });
     helper.on("message", (reply: SpawnerReply, handle?: Readable) => this.onReply(reply, handle));
     helper.on("exit", (code, signal) => this.onHelperExit(helper, code ?? signal));
-    helper.on("error", (err) => this.logger.error(`spawner process: ${err.message}`)); // its exit follows
+    helper.on("error", (err) => {
+      this.logger.error(`spawner process: ${err.message}`);
+      if (helper.pid === undefined) this.onHelperExit(helper, "not started"); // no exit follows
+    });
     helper.unref();
     (helper.channel as { unref?: () => void } | undefined)?.unref?.();
     return (this.helper = helper);
   }
 
   private onReply(reply: SpawnerReply, handle?: Readable): void {
+    if (this.helper) this.answered.add(this.helper);
     const entry = this.waiting.get(reply.id);
     if (!entry) return;
     if ("pid" in reply) {
@@ -193,9 +207,20 @@ export class HelperSpawner implements Spawner {
 
   private onHelperExit(helper: ChildProcess, how: number | string | null): void {
     if (this.helper === helper) this.helper = undefined;
+    // Exit code 0 is a helper we closed.
+    if (!this.answered.has(helper) && how !== 0 && !this.broken) {
+      this.broken = true;
+      this.logger.error(
+        `the spawner process could not start (${how}); CLIs are started from the gateway itself`,
+      );
+    }
     for (const [id, entry] of this.waiting) {
       if (entry.helper !== helper) continue;
       this.waiting.delete(id);
+      if (this.broken && entry.pid === undefined && entry.started) {
+        spawnHere.spawn(entry.request).then(entry.started, entry.failed);
+        continue;
+      }
       this.logger.error(`the spawner process exited (${how}) during a run`);
       if (entry.failed) {
         // Its pipes never arrived: stop the process, if it started, and fail the run.

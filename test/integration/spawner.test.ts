@@ -76,4 +76,16 @@ describe("HelperSpawner (CLIs started by a helper process, their pipes handed ba
     // The next start brings up a new helper.
     expect((await node("console.log('again')")).stdout).toBe("again\n");
   });
+
+  it("starts CLIs from the gateway itself when the helper process cannot start", async () => {
+    const lines: string[] = [];
+    const broken = new HelperSpawner(
+      createLogger(false, (line: string) => lines.push(line) > 0),
+      "/nonexistent/spawner-main.js",
+    );
+    const first = await node("console.log('one')", { spawner: broken });
+    const second = await node("console.log('two')", { spawner: broken });
+    expect([first.stdout, second.stdout]).toEqual(["one\n", "two\n"]);
+    expect(lines.join("")).toMatch(/could not start .*started from the gateway itself/);
+  });
 });
