@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import type { Approvals, Elicit, Reviewed } from "../approval/service.js";
 import type { CallId, Recorder } from "../store/recorder.js";
 import type { Resilience } from "../resilience.js";
-import { isSameProcessAlive, processStartTime } from "../process/liveness.js";
+import { isSameProcessAlive, killGroup, processStartTime } from "../process/liveness.js";
 import { PROVIDERS } from "../providers/index.js";
 import type { CliName } from "../providers/types.js";
 import {
@@ -447,14 +447,6 @@ function failedResult(
 
 const interruptedResult = (prepared: PreparedRequest) =>
   failedResult(prepared, interruptedError.category, interruptedError.message);
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -28,3 +28,12 @@ export function isSameProcessAlive(pid: number, startTime: string | null): boole
   }
   return processStartTime(pid) === startTime;
 }
+
+/** Sends a signal to a whole process group (a CLI started detached leads its own); gone is fine. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}

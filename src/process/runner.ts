@@ -3,6 +3,7 @@ import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { killGroup } from "./liveness.js";
 import { spawnHere, type Exit, type Spawner } from "./spawner.js";
 
 /** One CLI run. Every CLI runs through here; only the Spawner it uses starts processes. */
@@ -77,12 +78,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     const timers: NodeJS.Timeout[] = [];
 
     const signalGroup = (sig: NodeJS.Signals) => {
-      if (pid === undefined) return;
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        // the group is already gone
-      }
+      if (pid !== undefined) killGroup(pid, sig);
     };
 
     const stop = (reason: StopReason) => {

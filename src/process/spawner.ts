@@ -3,7 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../log.js";
-import { isSameProcessAlive, processStartTime } from "./liveness.js";
+import { isSameProcessAlive, killGroup, processStartTime } from "./liveness.js";
 
 /** A process to start in its own process group, its prompt on stdin. */
 export interface SpawnRequest {
@@ -224,7 +224,7 @@ export class HelperSpawner implements Spawner {
       this.logger.error(`the spawner process exited (${how}) during a run`);
       if (entry.failed) {
         // Its pipes never arrived: stop the process, if it started, and fail the run.
-        if (entry.pid !== undefined) killGroup(entry.pid);
+        if (entry.pid !== undefined) killGroup(entry.pid, "SIGKILL");
         entry.failed(new Error(`the spawner process exited (${how})`));
       } else if (entry.pid !== undefined) {
         // It keeps running, but its exit status is gone with the spawner process.
@@ -233,14 +233,6 @@ export class HelperSpawner implements Spawner {
         );
       }
     }
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // already gone
   }
 }
 

@@ -12,12 +12,7 @@ export class OutputDecoder {
     const key = `${jobId}\n${stream}`;
     let state = this.streams.get(key);
     if (!state) this.streams.set(key, (state = { decoder: new StringDecoder("utf8"), offset: 0 }));
-    return this.chunk(
-      jobId,
-      stream,
-      state,
-      state.decoder.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
-    );
+    return this.chunk(jobId, stream, state, state.decoder.write(bytes));
   }
 
   /** The job's output is complete: what its decoders still held. */

@@ -12,7 +12,7 @@ const MAX_TRANSACTION_CHARS = 256 * 1024;
 const port = parentPort!;
 const store = new JobStore(openDatabase((workerData as { dbPath: string }).dbPath, []));
 const decoder = new OutputDecoder();
-let queue: OutputChunk[] = [];
+const queue: OutputChunk[] = [];
 let scheduled = false;
 
 const reply = (message: WorkerReply) => port.postMessage(message);
@@ -24,8 +24,7 @@ function writeQueued(): void {
     let n = 0;
     while (n < queue.length && (n === 0 || chars < MAX_TRANSACTION_CHARS))
       chars += queue[n++]!.text.length;
-    const batch = queue.slice(0, n);
-    queue = queue.slice(n);
+    const batch = queue.splice(0, n);
     try {
       store.appendOutput(batch);
     } catch (err) {
