@@ -31,7 +31,7 @@ export async function startGateway(transport: Transport, version: string): Promi
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
   const jobStore = new JobStore(db);
   const output = new OutputWriter(dbPath, jobStore, logger);
-  const spawner = new HelperSpawner(logger);
+  const spawner = new HelperSpawner(logger, { killGraceMs: config.killGraceMs });
   const resilience = new Resilience(config.resilience, logger);
   const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
   const recorder = openRecorder(config, logger, version);

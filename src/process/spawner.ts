@@ -113,7 +113,10 @@ interface Waiting {
  * back over its IPC channel. Forking copies the parent's page tables and then waits for the child
  * to exec: from the gateway, with jobs running, that blocked its event loop for 4 ms per start on
  * an idle machine and 20-40 ms on a busy one. The helper starts on first use and again if it dies;
- * if it cannot start at all, CLIs are started from the gateway itself.
+ * if it cannot start at all, CLIs are started from the gateway itself. When the gateway dies (even
+ * by SIGKILL) its end of the IPC channel closes, and the helper stops the CLIs it started: none
+ * outlives the gateway. (CLIs started from the gateway itself are stopped by the next gateway
+ * start: see JobManager.maintain.)
  */
 export class HelperSpawner implements Spawner {
   private helper: ChildProcess | undefined;
@@ -123,10 +126,19 @@ export class HelperSpawner implements Spawner {
   private readonly answered = new WeakSet<ChildProcess>();
   private broken = false;
 
+  private readonly helperPath: string;
+
+  /**
+   * `killGraceMs`: should the gateway die, the helper stops the CLIs it started, SIGTERM first and
+   * SIGKILL this much later.
+   */
   constructor(
     private readonly logger: Logger,
-    private readonly helperPath = fileURLToPath(new URL("./spawner-main.js", import.meta.url)),
-  ) {}
+    private readonly options: { killGraceMs: number; helperPath?: string },
+  ) {
+    this.helperPath =
+      options.helperPath ?? fileURLToPath(new URL("./spawner-main.js", import.meta.url));
+  }
 
   spawn(request: SpawnRequest): Promise<Started> {
     if (this.broken) return spawnHere.spawn(request);
@@ -149,7 +161,7 @@ export class HelperSpawner implements Spawner {
     });
   }
 
-  /** Stops the helper; the processes it started keep running (each run stops its own). */
+  /** Stops the helper, which first stops (within the kill grace) any process still running. */
   close(): void {
     const helper = this.helper;
     this.helper = undefined;
@@ -158,7 +170,7 @@ export class HelperSpawner implements Spawner {
 
   private start(): ChildProcess {
     if (this.helper) return this.helper;
-    const helper = fork(this.helperPath, [], {
+    const helper = fork(this.helperPath, [String(this.options.killGraceMs)], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       execArgv: [], // not the gateway's own flags (an --inspect port, say)
       env: {}, // each request brings the CLI's environment; the helper needs none
@@ -245,9 +257,11 @@ async function waitUntilGone(pid: number, startTime: string | null): Promise<voi
     await new Promise((r) => setTimeout(r, ORPHAN_POLL_MS));
 }
 
-/** The spawner process's side: start the child, hand its pipes over, report its exit. */
+/** The spawner process's side: starts children, hands their pipes over, reports their exits. */
 export function serveSpawns(send: (reply: SpawnerReply, handle?: unknown) => void) {
-  return (message: { id: number; request: SpawnRequest }) => {
+  /** Children still running, by pid (also their process group id). */
+  const running = new Map<number, Promise<Exit>>();
+  const onMessage = (message: { id: number; request: SpawnRequest }) => {
     const { id, request } = message;
     let child: ChildProcess;
     try {
@@ -257,15 +271,38 @@ export function serveSpawns(send: (reply: SpawnerReply, handle?: unknown) => voi
       send({ id, error: { code: e.code, message: e.message } });
       return;
     }
-    if (child.pid === undefined) {
+    const pid = child.pid;
+    if (pid === undefined) {
       child.on("error", (e: NodeJS.ErrnoException) =>
         send({ id, error: { code: e.code, message: e.message } }),
       );
       return;
     }
-    send({ id, pid: child.pid });
+    const exited = exitOf(child);
+    running.set(pid, exited);
+    send({ id, pid });
     if (child.stdout) send({ id, pipe: "stdout" }, child.stdout);
     send({ id, pipe: "stderr" }, child.stderr);
-    void exitOf(child).then((exit) => send({ id, exit }));
+    void exited.then((exit) => {
+      running.delete(pid);
+      send({ id, exit });
+    });
   };
+  /**
+   * The gateway is gone, and nobody is left to stop its CLIs or read their output: stop the
+   * process group of every child still running, SIGTERM first and SIGKILL after the grace.
+   */
+  const stopAll = async (graceMs: number): Promise<void> => {
+    const groups = [...running.keys()];
+    for (const pid of groups) killGroup(pid, "SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(running.values()),
+      new Promise((r) => (timer = setTimeout(r, graceMs))),
+    ]);
+    clearTimeout(timer);
+    // Also what the CLIs started in their groups, whether or not the CLI itself already exited.
+    for (const pid of groups) killGroup(pid, "SIGKILL");
+  };
+  return { onMessage, stopAll };
 }

@@ -12,7 +12,9 @@ const { HelperSpawner } = (await import(
 )) as typeof import("../../src/process/spawner.js");
 
 const logs: string[] = [];
-const spawner = new HelperSpawner(createLogger(false, (line: string) => logs.push(line) > 0));
+const spawner = new HelperSpawner(createLogger(false, (line: string) => logs.push(line) > 0), {
+  killGraceMs: 300,
+});
 afterEach(() => spawner.close());
 
 const base = { cwd: process.cwd(), env: process.env, maxOutputBytes: 50_000_000, killGraceMs: 300 };
@@ -81,7 +83,7 @@ describe("HelperSpawner (CLIs started by a helper process, their pipes handed ba
     const lines: string[] = [];
     const broken = new HelperSpawner(
       createLogger(false, (line: string) => lines.push(line) > 0),
-      "/nonexistent/spawner-main.js",
+      { killGraceMs: 300, helperPath: "/nonexistent/spawner-main.js" },
     );
     const first = await node("console.log('one')", { spawner: broken });
     const second = await node("console.log('two')", { spawner: broken });

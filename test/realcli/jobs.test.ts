@@ -111,9 +111,20 @@ describe.each(CLIS)("real %s jobs", (cli) => {
   });
 });
 
+/** Waits up to `ms` for the lane's CLI processes to be gone; returns those left. */
+async function cliSurvivors(gateways: number[], ms: number) {
+  const deadline = Date.now() + ms;
+  let left = cliProcesses(gateways);
+  while (left.length && Date.now() < deadline) {
+    await delay(100);
+    left = cliProcesses(gateways);
+  }
+  return left;
+}
+
 describe("a gateway killed mid-job", () => {
   it.each(CLIS)(
-    "%s: the job is reported interrupted after a restart, never running forever",
+    "%s: its CLI is stopped without a restart; the job is reported interrupted after one",
     async (cli) => {
       const { jobId } = sc(
         await lane.gateway.call(`${cli}_request_async`, {
@@ -122,8 +133,11 @@ describe("a gateway killed mid-job", () => {
         }),
       );
       await delay(1500);
-      process.kill(lane.gateway.pid, "SIGKILL");
-      await delay(200);
+      const killed = lane.gateway.pid;
+      expect(cliProcesses([killed]).length).toBeGreaterThan(0);
+      process.kill(killed, "SIGKILL");
+      // No gateway runs now: the spawner process stops the CLI (within the 1.5 s kill grace).
+      expect(await cliSurvivors([killed], 3000)).toEqual([]);
       const next = await lane.restartGateway();
       const status = sc(await next.call("llm_job_status", { jobId }));
       expect(status.status).toBe("interrupted");
