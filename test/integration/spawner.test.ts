@@ -12,9 +12,12 @@ const { HelperSpawner } = (await import(
 )) as typeof import("../../src/process/spawner.js");
 
 const logs: string[] = [];
-const spawner = new HelperSpawner(createLogger(false, (line: string) => logs.push(line) > 0), {
-  killGraceMs: 300,
-});
+const spawner = new HelperSpawner(
+  createLogger(false, (line: string) => logs.push(line) > 0),
+  {
+    killGraceMs: 300,
+  },
+);
 afterEach(() => spawner.close());
 
 const base = { cwd: process.cwd(), env: process.env, maxOutputBytes: 50_000_000, killGraceMs: 300 };
@@ -77,6 +80,30 @@ describe("HelperSpawner (CLIs started by a helper process, their pipes handed ba
     expect(logs.join("")).toMatch(/spawner process exited/);
     // The next start brings up a new helper.
     expect((await node("console.log('again')")).stdout).toBe("again\n");
+  });
+
+  it("once the gateway lets go of it, the helper stops what still runs (SIGKILL after the grace) and exits", async () => {
+    const own = new HelperSpawner(
+      createLogger(false, () => true),
+      { killGraceMs: 300 },
+    );
+    let pid = 0;
+    let ready = false;
+    const run = node(
+      "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)",
+      {
+        spawner: own,
+        onSpawn: (p: number) => (pid = p),
+        onOutput: () => (ready = true),
+      },
+    );
+    while (!ready) await new Promise((r) => setTimeout(r, 20));
+    const helperPid = (own as unknown as { helper: { pid: number } }).helper.pid;
+    own.close();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await survivors([pid], 0)).toEqual([pid]); // SIGTERM is ignored: it waits for the grace
+    expect(await survivors([pid, helperPid], 2000)).toEqual([]);
+    expect((await run).exitCode).toBeNull();
   });
 
   it("starts CLIs from the gateway itself when the helper process cannot start", async () => {
