@@ -57,6 +57,12 @@ export interface GatewayResult {
   text: string;
   cli: CliName;
   model?: string;
+  /**
+   * Where `model` comes from: the CLI's output ("cli"), what the gateway passed it ("request": the
+   * request's, or its session's), the CLI's config ("config"), or the CLI's built-in default
+   * ("default", from the provider catalog).
+   */
+  modelSource?: ModelSource;
   correlationId: string;
   /** The CLI's own session id: pass it back as sessionId to resume. */
   sessionId?: string;
@@ -83,6 +89,8 @@ export interface GatewayResult {
   /** The CLI's own final JSON result (claude outputFormat "json"). */
   raw?: unknown;
 }
+
+export type ModelSource = "cli" | "request" | "config" | "default";
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -198,13 +206,14 @@ export class Gateway {
     logger.debug(`${cli} args: ${JSON.stringify(invocation.args)} cwd=${cwd}`);
 
     writeFiles(prepared.scratchDir, invocation.files);
+    const env = invocation.env ? { ...config.childEnv, ...invocation.env } : config.childEnv;
     const run = await runProcess({
       command: provider.binary,
       args: invocation.args,
       stdin: invocation.stdin,
       stdoutToFile: invocation.stdoutToFile,
       cwd,
-      env: invocation.env ? { ...config.childEnv, ...invocation.env } : config.childEnv,
+      env,
       timeoutMs: prepared.timeoutMs,
       idleTimeoutMs: prepared.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
@@ -222,6 +231,7 @@ export class Gateway {
     const result = toResult(provider, run, {
       correlationId,
       model,
+      configuredModel: () => provider.configuredModel?.(env, cwd),
       timeoutMs: prepared.timeoutMs,
       idleTimeoutMs: prepared.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
@@ -260,6 +270,7 @@ export class Gateway {
 interface RunContext {
   correlationId: string;
   model?: string;
+  configuredModel: () => string | undefined;
   timeoutMs?: number;
   idleTimeoutMs?: number;
   maxOutputBytes: number;
@@ -277,7 +288,7 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
     return {
       ...base,
       text: "",
-      model: ctx.model,
+      ...(ctx.model ? { model: ctx.model, modelSource: "request" as const } : {}),
       usage: {},
       error: spawnFailure(provider, run.spawnError),
     };
@@ -286,7 +297,7 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
   const result: GatewayResult = {
     ...base,
     text: parsed.text,
-    model: parsed.model ?? ctx.model,
+    ...modelOf(provider, parsed, ctx),
     sessionId: parsed.nativeSessionId,
     usage: parsed.usage,
     costUsd: parsed.costUsd,
@@ -299,6 +310,21 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
   // The gateway's own stop outranks whatever the killed CLI printed about it.
   if (run.stopped) result.error = stopFailure(run.stopped, ctx);
   return result;
+}
+
+/** The model the run used, and how the gateway knows (see GatewayResult.modelSource). */
+function modelOf(
+  provider: Provider<never>,
+  parsed: ParsedOutput,
+  ctx: RunContext,
+): Pick<GatewayResult, "model" | "modelSource"> {
+  if (parsed.model) return { model: parsed.model, modelSource: "cli" };
+  if (ctx.model) return { model: ctx.model, modelSource: "request" };
+  const configured = ctx.configuredModel();
+  if (configured) return { model: configured, modelSource: "config" };
+  const { cliDefault, models } = provider.catalog;
+  // gemini's default is a routing mode, not a model id.
+  return models.includes(cliDefault) ? { model: cliDefault, modelSource: "default" } : {};
 }
 
 function stopFailure(

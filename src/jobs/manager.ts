@@ -434,7 +434,7 @@ function failedResult(
   return {
     text: "",
     cli: prepared.cli,
-    model: prepared.model,
+    ...(prepared.model ? { model: prepared.model, modelSource: "request" as const } : {}),
     correlationId: prepared.correlationId,
     gatewaySessionId: prepared.gatewaySessionId,
     durationMs: 0,

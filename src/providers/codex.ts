@@ -8,6 +8,7 @@ import {
   str,
 } from "./parse-util.js";
 import type { LineVerdict } from "../process/runner.js";
+import { codexConfiguredModel } from "./codex-config.js";
 import type { Invocation, InvocationRequest, ParsedOutput, Provider, RawRun } from "./types.js";
 
 export interface CodexOptions {
@@ -72,6 +73,9 @@ export const codexProvider: Provider<CodexOptions> = {
     args.push("-"); // read the prompt from stdin
     return { args, stdin: prompt };
   },
+
+  // Its JSONL never names the model (CLI-FACTS §4.2).
+  configuredModel: codexConfiguredModel,
 
   progress(line: string): string | undefined {
     const event = jsonLine(line);

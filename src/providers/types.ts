@@ -104,4 +104,6 @@ export interface Provider<O = unknown> {
   parse(run: RawRun): ParsedOutput;
   /** A short progress note for one line of the CLI's streamed stdout (never prompt text), if it is worth one. */
   progress(line: string): string | undefined;
+  /** For a CLI that does not report its model: the one its config names (the run's env and cwd). */
+  configuredModel?(env: NodeJS.ProcessEnv, cwd: string): string | undefined;
 }

@@ -98,7 +98,8 @@ export function commonRequest(input: CommonInput) {
   };
 }
 
-// Also: model, sessionId, gatewaySessionId, costUsd, turns, circuit (the CLI's breaker state),
+// Also: model, modelSource (where model comes from: cli | request | config | default),
+// sessionId, gatewaySessionId, costUsd, turns, circuit (the CLI's breaker state),
 // optimization {prompt, response: {originalChars, optimizedChars, transformations}},
 // error {category, message}, and usage
 // {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}.
