@@ -39,7 +39,7 @@ describe("session tools", () => {
     expect(b.description).toBe("Claude Session");
     const list = sc(await gw.call("session_list", { cli: "claude" }));
     expect(list.sessions.map((s: any) => s.id).sort()).toEqual([a.id, b.id].sort());
-    expect(list.activeSessions).toEqual({ claude: a.id, codex: null, gemini: null });
+    expect(list.activeSessions).toEqual({ claude: a.id });
 
     await gw.call("session_set_active", { cli: "claude", sessionId: b.id });
     expect(sc(await gw.call("session_get", { sessionId: b.id })).session.active).toBe(true);
@@ -50,6 +50,23 @@ describe("session tools", () => {
     const gone = await gw.call("session_get", { sessionId: a.id });
     expect(gone.isError).toBe(true);
     expect(textOf(gone)).toMatch(/was deleted/);
+  });
+
+  it("session_list's cli filter applies to the active sessions too", async () => {
+    const claude = await create("claude");
+    const gemini = await create("gemini");
+    const codex = await create("codex");
+    const list = sc(await gw.call("session_list", { cli: "codex" }));
+    expect(list).toEqual({
+      sessions: [expect.objectContaining({ id: codex.id, active: true })],
+      activeSessions: { codex: codex.id },
+    });
+    for (const other of [claude, gemini]) expect(JSON.stringify(list)).not.toContain(other.id);
+    expect(sc(await gw.call("session_list", {})).activeSessions).toEqual({
+      claude: claude.id,
+      codex: codex.id,
+      gemini: gemini.id,
+    });
   });
 
   it("clears all sessions, or one CLI's", async () => {

@@ -22,7 +22,7 @@ const activeShape = z.looseObject({});
 
 /** The six session tools: thin views over the session store. */
 export function registerSessionTools(tools: ToolRegistry, store: SessionStore): void {
-  const view = (s: SessionRecord) => ({
+  const view = (s: SessionRecord, active = store.activeIds()) => ({
     id: s.id,
     cli: s.cli,
     nativeSessionId: s.started ? s.nativeId : null,
@@ -34,7 +34,7 @@ export function registerSessionTools(tools: ToolRegistry, store: SessionStore): 
     requestCount: s.requestCount,
     usage: s.usage,
     costUsd: s.costUsd,
-    active: store.activeIds()[s.cli] === s.id,
+    active: active[s.cli] === s.id,
   });
   const existing = (id: string): SessionRecord => {
     const session = store.get(id) ?? CLI_NAMES.map((c) => store.find(c, id)).find(Boolean);
@@ -72,12 +72,18 @@ export function registerSessionTools(tools: ToolRegistry, store: SessionStore): 
 
   tools.add({
     name: "session_list",
-    description: "List sessions (most recently used first) and the active session per CLI.",
+    description:
+      "List sessions (most recently used first) and the active session per CLI; cli filters both.",
     inputSchema: z.strictObject({ cli: cli.optional() }),
     outputSchema: z.object({ sessions: z.array(sessionShape), activeSessions: activeShape }),
     annotations: { readOnlyHint: true },
-    handler: ({ cli: name }) =>
-      reply({ sessions: store.list(name).map(view), activeSessions: store.activeIds() }),
+    handler: ({ cli: name }) => {
+      const active = store.activeIds();
+      return reply({
+        sessions: store.list(name).map((s) => view(s, active)),
+        activeSessions: name ? { [name]: active[name] } : active,
+      });
+    },
   });
 
   tools.add({
