@@ -251,7 +251,7 @@ function statsOf(stats: unknown): { usage: Usage; model?: string; turns?: number
 /** The stream result's stats: totals, and per model input/output/cached. */
 function streamStatsOf(
   stats: unknown,
-  model: string | undefined,
+  initModel: string | undefined,
 ): { usage: Usage; model?: string; turns?: number } {
   if (!isObject(stats)) return { usage: {} };
   return {
@@ -260,7 +260,22 @@ function streamStatsOf(
       outputTokens: num(stats.output_tokens),
       cacheReadTokens: num(stats.cached),
     },
-    model: model ?? (isObject(stats.models) ? Object.keys(stats.models)[0] : undefined),
+    model: mainStreamModel(stats.models, initModel),
     turns: 1,
   };
+}
+
+/**
+ * Without -m the init event names "auto", and stats.models lists the router's model beside the
+ * one that answered, without roles: the one that answered got the whole context, so the most input.
+ */
+function mainStreamModel(models: unknown, initModel: string | undefined): string | undefined {
+  if (!isObject(models) || (initModel && initModel in models)) return initModel;
+  let best = initModel;
+  let bestInput = -1;
+  for (const [name, entry] of Object.entries(models)) {
+    const input = isObject(entry) ? (num(entry.input_tokens) ?? 0) : 0;
+    if (input > bestInput) [best, bestInput] = [name, input];
+  }
+  return best;
 }

@@ -107,10 +107,20 @@ const STREAMS = {
       delta: true,
     }));
     result.stats.models = { [m]: result.stats.models["gemini-2.5-pro"] };
-    const events = [{ ...init, session_id: sessionId, model: m }, user, ...deltas, result];
+    // Without -m gemini routes the turn: init names "auto", and the router's model is listed too.
+    if (!model) result.stats.models = { "gemini-3.5-flash-lite": ROUTER, ...result.stats.models };
+    const events = [
+      { ...init, session_id: sessionId, model: model ?? "auto" },
+      user,
+      ...deltas,
+      result,
+    ];
     return events.map((e) => JSON.stringify(e)).join("\n") + "\n";
   },
 };
+
+/** The router's stats entry in a stream result (captured from gemini 0.61). */
+const ROUTER = { total_tokens: 861, input_tokens: 847, output_tokens: 14, cached: 0, input: 847 };
 
 const FORMATS = {
   claude({ text, sessionId, model }) {

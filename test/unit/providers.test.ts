@@ -323,6 +323,12 @@ describe("gemini parser (real samples)", () => {
     expect(r.usage).toMatchObject({ inputTokens: 7902, outputTokens: 14, cacheReadTokens: 0 });
   });
 
+  it("names the model that answered when gemini routed the turn itself (no -m: init says auto)", () => {
+    const r = parse(geminiProvider, "gemini-auto-model");
+    expect(r.model).toBe("gemini-3.8-flash"); // not the router's gemini-3.5-flash-lite
+    expect(r.text).toBe("MOCK-REPLY 1: which model");
+  });
+
   it("reads a stream-json error result (captured from gemini 0.61 with a persistent 500)", () => {
     const stdout = [
       '{"type":"init","timestamp":"2026-11-30T05:36:23.613Z","session_id":"9443f325-d1ed-49b1-bdc8-78903c3d4aa9","model":"gemini-2.5-pro"}',
