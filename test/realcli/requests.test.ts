@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { textOf } from "../helpers/gateway.js";
@@ -102,5 +103,31 @@ describe.each(CLIS)("real %s through the gateway", (cli) => {
     const envMarker = `LLM_GATEWAY_HOME=${join(lane.home, ".llm-cli-gateway")}`;
     // Only the gateway itself is left.
     expect(processesWithEnv(envMarker).length).toBe(1);
+  });
+});
+
+describe("the model a result names is the one the API was asked for", () => {
+  it.each(CLIS)("%s without a model", async (cli) => {
+    const t = tag();
+    const r = sc(await lane.gateway.call(`${cli}_request`, { prompt: `default model ${t}` }));
+    const sent = lane.mainRequests(t).map((e) => e.model);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(r.model).toBe(sent.at(-1));
+    // codex never prints its model: the gateway knows it from the CLI's defaults.
+    expect(r.modelSource).toBe(cli === "codex" ? "default" : "cli");
+  });
+
+  it("codex without a model, its config.toml naming one", async () => {
+    const configPath = join(lane.home, ".codex", "config.toml");
+    const config = readFileSync(configPath, "utf8");
+    writeFileSync(configPath, `model = "gpt-5.5"\n${config}`); // root keys come before tables
+    try {
+      const t = tag();
+      const r = sc(await lane.gateway.call("codex_request", { prompt: `config model ${t}` }));
+      expect(lane.mainRequests(t).map((e) => e.model)).toEqual(["gpt-5.5"]);
+      expect(r).toMatchObject({ model: "gpt-5.5", modelSource: "config" });
+    } finally {
+      writeFileSync(configPath, config);
+    }
   });
 });

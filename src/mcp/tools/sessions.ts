@@ -72,8 +72,7 @@ export function registerSessionTools(tools: ToolRegistry, store: SessionStore): 
 
   tools.add({
     name: "session_list",
-    description:
-      "List sessions (most recently used first) and the active session per CLI; cli filters both.",
+    description: "List sessions (most recently used first) and the active session per CLI.",
     inputSchema: z.strictObject({ cli: cli.optional() }),
     outputSchema: z.object({ sessions: z.array(sessionShape), activeSessions: activeShape }),
     annotations: { readOnlyHint: true },
