@@ -37,6 +37,34 @@ afterAll(async () => {
   expect(processesWithEnv(envMarker)).toEqual([]);
 });
 
+// Before the fault tests below, which leave the CLIs' circuit breakers open.
+describe("the model a result names is the one the API was asked for", () => {
+  it.each(CLIS)("%s without a model", async (cli) => {
+    const t = tag();
+    const r = sc(await lane.gateway.call(`${cli}_request`, { prompt: `default model ${t}` }));
+    expect(r.error).toBeUndefined();
+    const sent = lane.mainRequests(t).map((e) => e.model);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(r.model).toBe(sent.at(-1));
+    // codex never prints its model: the gateway knows it from the CLI's defaults.
+    expect(r.modelSource).toBe(cli === "codex" ? "default" : "cli");
+  });
+
+  it("codex without a model, its config.toml naming one", async () => {
+    const configPath = join(lane.home, ".codex", "config.toml");
+    const config = readFileSync(configPath, "utf8");
+    writeFileSync(configPath, `model = "gpt-5.5"\n${config}`); // root keys come before tables
+    try {
+      const t = tag();
+      const r = sc(await lane.gateway.call("codex_request", { prompt: `config model ${t}` }));
+      expect(lane.mainRequests(t).map((e) => e.model)).toEqual(["gpt-5.5"]);
+      expect(r).toMatchObject({ model: "gpt-5.5", modelSource: "config" });
+    } finally {
+      writeFileSync(configPath, config);
+    }
+  });
+});
+
 describe.each(CLIS)("real %s through the gateway", (cli) => {
   const model = MODELS[cli];
   const call = (args: Record<string, unknown>) =>
@@ -103,31 +131,5 @@ describe.each(CLIS)("real %s through the gateway", (cli) => {
     const envMarker = `LLM_GATEWAY_HOME=${join(lane.home, ".llm-cli-gateway")}`;
     // Only the gateway itself is left.
     expect(processesWithEnv(envMarker).length).toBe(1);
-  });
-});
-
-describe("the model a result names is the one the API was asked for", () => {
-  it.each(CLIS)("%s without a model", async (cli) => {
-    const t = tag();
-    const r = sc(await lane.gateway.call(`${cli}_request`, { prompt: `default model ${t}` }));
-    const sent = lane.mainRequests(t).map((e) => e.model);
-    expect(sent.length).toBeGreaterThan(0);
-    expect(r.model).toBe(sent.at(-1));
-    // codex never prints its model: the gateway knows it from the CLI's defaults.
-    expect(r.modelSource).toBe(cli === "codex" ? "default" : "cli");
-  });
-
-  it("codex without a model, its config.toml naming one", async () => {
-    const configPath = join(lane.home, ".codex", "config.toml");
-    const config = readFileSync(configPath, "utf8");
-    writeFileSync(configPath, `model = "gpt-5.5"\n${config}`); // root keys come before tables
-    try {
-      const t = tag();
-      const r = sc(await lane.gateway.call("codex_request", { prompt: `config model ${t}` }));
-      expect(lane.mainRequests(t).map((e) => e.model)).toEqual(["gpt-5.5"]);
-      expect(r).toMatchObject({ model: "gpt-5.5", modelSource: "config" });
-    } finally {
-      writeFileSync(configPath, config);
-    }
   });
 });
