@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -11,11 +11,15 @@ let lane: FakeLane;
 let gw: StartedGateway;
 let mcpConfig: string;
 const argv = () => lane.invocations()[0]?.argv ?? [];
+/** The MCP servers the fake CLI loaded, read the way the real one reads them (fake-cli.mjs). */
+const seen = () => (lane.invocations()[0] as { mcp?: Record<string, any> } | undefined)?.mcp;
+const SECRET = "sk-mini-secret-9f8e7d6c5b4a";
 const MINI = {
   command: "/usr/bin/node",
   args: ["/opt/mini.mjs", "--flag"],
-  env: { MINI_MCP_LOG: "/tmp/x y.log" },
+  env: { MINI_MCP_LOG: "/tmp/x y.log", MINI_TOKEN: SECRET },
 };
+const runDir = () => join(gw.home, ".llm-cli-gateway", "run");
 
 beforeAll(async () => {
   lane = await startFakeLane();
@@ -24,6 +28,7 @@ beforeAll(async () => {
   gw = await lane.startAnother({
     LLM_GATEWAY_MCP_CONFIG: mcpConfig,
     LLM_GATEWAY_APPROVAL_POLICY: "balanced",
+    DEBUG: "1", // the args line is the one most likely to leak a secret
   });
 });
 afterAll(() => lane.close());
@@ -123,18 +128,21 @@ describe("mcp_managed approvals run with the least privilege that serves the req
 });
 
 describe("mcpServers: only servers the user configured, passed per request", () => {
-  it("claude: --mcp-config with --strict-mcp-config; approved servers are callable", async () => {
+  it("claude: --mcp-config names a 0600 file (removed after the run), with --strict-mcp-config; approved servers are callable", async () => {
     const r = await gw.call("claude_request", {
       prompt: "x",
       mcpServers: ["mini"],
       approvalStrategy: "mcp_managed",
     });
     const args = argv();
-    const config = JSON.parse(args[args.indexOf("--mcp-config") + 1]!);
-    expect(config).toEqual({ mcpServers: { mini: { type: "stdio", ...MINI } } });
+    expect(args[args.indexOf("--mcp-config") + 1]).toMatch(
+      new RegExp(`^${runDir()}/[0-9a-f-]{36}/claude-mcp\\.json$`),
+    );
+    expect(seen()).toEqual({ servers: { mini: { type: "stdio", ...MINI } } });
     expect(args).toContain("--strict-mcp-config");
     expect(args).toEqual(expect.arrayContaining(["--allowedTools", "mcp__mini"]));
     expect(sc(r).mcpServers).toEqual({ requested: ["mini"], enabled: ["mini"], missing: [] });
+    expect(readdirSync(runDir())).toEqual([]);
   });
 
   it("claude legacy exposes the servers without allowing their tools", async () => {
@@ -143,7 +151,7 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     expect(argv()).not.toContain("mcp__mini");
   });
 
-  it("codex: -c mcp_servers.* settings; approved servers get default_tools_approval_mode", async () => {
+  it("codex: -c mcp_servers.* settings, the env by name only; approved servers get default_tools_approval_mode", async () => {
     const r = await gw.call("codex_request", {
       prompt: "x",
       mcpServers: ["mini", "absent"],
@@ -154,10 +162,11 @@ describe("mcpServers: only servers the user configured, passed per request", () 
         "-c",
         'mcp_servers.mini.command="/usr/bin/node"',
         'mcp_servers.mini.args=["/opt/mini.mjs","--flag"]',
-        'mcp_servers.mini.env={"MINI_MCP_LOG"="/tmp/x y.log"}',
+        'mcp_servers.mini.env_vars=["MINI_MCP_LOG","MINI_TOKEN"]',
         'mcp_servers.mini.default_tools_approval_mode="approve"',
       ]),
     );
+    expect(seen()).toEqual({ servers: { mini: { env: MINI.env } } });
     expect(sc(r).mcpServers).toEqual({
       requested: ["mini", "absent"],
       enabled: ["mini"],
@@ -165,17 +174,49 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     });
   });
 
-  it("gemini: a per-request settings file, removed afterwards, and --allowed-mcp-server-names", async () => {
+  it("gemini: a per-request settings file that gemini reads, removed afterwards, and --allowed-mcp-server-names", async () => {
+    // HOME is under /tmp here: a settings file in the gateway home would be skipped by gemini.
+    expect(gw.home.startsWith("/tmp/")).toBe(true);
     await gw.call("gemini_request", {
       prompt: "x",
       mcpServers: ["mini"],
       approvalStrategy: "mcp_managed",
     });
+    expect(seen()?.skipped).toBeUndefined();
+    expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: true } });
+    expect(existsSync(seen()!.path)).toBe(false);
     expect(argv()).toEqual(expect.arrayContaining(["--allowed-mcp-server-names", "mini"]));
-    expect(readdirSync(join(gw.home, ".llm-cli-gateway", "run"))).toEqual([]);
     lane.reset();
     await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+    expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: false } });
     expect(argv()).not.toContain("--allowed-mcp-server-names");
+  });
+
+  it("gemini: refused, and nothing started, when its settings could only go where gemini skips them", async () => {
+    const untrusted = await lane.startAnother({
+      LLM_GATEWAY_MCP_CONFIG: mcpConfig,
+      LLM_GATEWAY_GEMINI_SETTINGS_DIR: join(lane.dir, "gemini-settings"),
+    });
+    const r = await untrusted.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+    expect(textOf(r)).toMatch(
+      /^\[invalid_input\] mcpServers: gemini reads per-request MCP servers only from a system settings file .*\/tmp is writable by group or others/,
+    );
+    expect(lane.invocations()).toEqual([]);
+    // Without MCP servers nothing needs that place.
+    const plain = await untrusted.call("gemini_request", { prompt: "x" });
+    expect(plain.isError, textOf(plain)).toBeFalsy();
+  });
+
+  it("no server env value on any CLI's argv, in the DEBUG args line or in any other log line", async () => {
+    for (const cli of ["claude", "codex", "gemini"]) {
+      lane.reset();
+      const r = await gw.call(`${cli}_request`, { prompt: "x", mcpServers: ["mini"] });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(argv().join(" ")).not.toContain(SECRET);
+      expect(argv().join(" ")).not.toContain("x y.log");
+      expect(gw.stderr()).toContain(`${cli} args:`);
+    }
+    expect(gw.stderr()).not.toContain(SECRET);
   });
 
   it("strict policy exposes no MCP server", async () => {
