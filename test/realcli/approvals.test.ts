@@ -124,8 +124,9 @@ describe.each([
       });
 
       it("approval_list shows the decisions", async () => {
-        const decisions = sc(await lane.gateway.call("approval_list", { cli, limit: 10 }))
-          .approvals;
+        const decisions = sc(
+          await lane.gateway.call("approval_list", { cli, limit: 10 }),
+        ).approvals;
         expect(decisions.map((d: any) => d.decision)).toEqual(["deny", "approve"]);
         expect(decisions[0].policy).toBe("strict");
       });

@@ -12,7 +12,7 @@ const log = (entry) =>
 
 function ancestors() {
   const out = [];
-  for (let pid = process.ppid; pid > 1 && out.length < 12; ) {
+  for (let pid = process.ppid; pid > 1 && out.length < 12;) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
       out.push({ pid, cmdline });
