@@ -49,17 +49,33 @@ describe("mcp_managed approvals run with the least privilege that serves the req
       cli: "claude",
       requested: { bypass: true },
       granted: { bypass: false },
+      adjusted: [
+        {
+          field: "dangerouslySkipPermissions",
+          asked: true,
+          applied: false,
+          reason: "balanced policy: bypass narrowed to workspace writes",
+        },
+      ],
     });
+    // The approval record says the same.
+    const [record] = sc(await gw.call("approval_list", { limit: 1 })).approvals;
+    expect(record.adjusted).toEqual(sc(r).approval.adjusted);
   });
 
   it("balanced: a codex bypass becomes the workspace-write sandbox", async () => {
-    await gw.call("codex_request", {
+    const r = await gw.call("codex_request", {
       prompt: "x",
       approvalStrategy: "mcp_managed",
       dangerouslyBypassApprovalsAndSandbox: true,
     });
     expect(argv()).not.toContain("--dangerously-bypass-approvals-and-sandbox");
     expect(argv()).toEqual(expect.arrayContaining(["-s", "workspace-write"]));
+    const reason = "balanced policy: bypass narrowed to workspace writes";
+    expect(sc(r).approval.adjusted).toEqual([
+      { field: "dangerouslyBypassApprovalsAndSandbox", asked: true, applied: false, reason },
+      { field: "fullAuto", asked: false, applied: true, reason },
+    ]);
   });
 
   it("strict: gemini auto_edit becomes the default mode and shell tools lose their pre-approval", async () => {
@@ -74,6 +90,20 @@ describe("mcp_managed approvals run with the least privilege that serves the req
     expect(argv()).toEqual(expect.arrayContaining(["--allowed-tools", "read_file"]));
     expect(argv()).not.toContain("run_shell_command(git)");
     expect(sc(r).approval.decision).toBe("narrow");
+    expect(sc(r).approval.adjusted).toEqual([
+      {
+        field: "approvalMode",
+        asked: "auto_edit",
+        applied: "default",
+        reason: "strict policy: workspace writes narrowed to read-only",
+      },
+      {
+        field: "allowedTools",
+        asked: ["read_file", "run_shell_command(git)"],
+        applied: ["read_file"],
+        reason: "strict policy: pre-approval of run_shell_command(git) removed",
+      },
+    ]);
   });
 
   it("strict: a bypass is denied before anything runs", async () => {
@@ -87,14 +117,15 @@ describe("mcp_managed approvals run with the least privilege that serves the req
     expect(lane.invocations()).toEqual([]);
   });
 
-  it("permissive: everything asked is granted as asked", async () => {
-    await gw.call("claude_request", {
+  it("permissive: everything asked is granted as asked, and nothing is listed as adjusted", async () => {
+    const r = await gw.call("claude_request", {
       prompt: "x",
       approvalStrategy: "mcp_managed",
       approvalPolicy: "permissive",
       dangerouslySkipPermissions: true,
     });
     expect(argv()).toContain("--dangerously-skip-permissions");
+    expect(sc(r).approval).toMatchObject({ decision: "approve", adjusted: [] });
   });
 
   it("legacy passes the caller's options as given and records nothing", async () => {
@@ -228,6 +259,14 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     });
     expect(argv().join(" ")).not.toContain("mcp_servers");
     expect(sc(r).approval.decision).toBe("narrow");
+    expect(sc(r).approval.adjusted).toEqual([
+      {
+        field: "mcpServers",
+        asked: ["mini"],
+        applied: [],
+        reason: "strict policy: calls to MCP servers mini not allowed",
+      },
+    ]);
   });
 });
 
