@@ -128,7 +128,7 @@ export interface PreparedRequest {
   model?: string;
   cwd: string;
   invocation: Invocation;
-  /** Where the invocation's files go (under the gateway home: gemini refuses settings files in world-writable trees). */
+  /** Where the invocation's files go: under the gateway home, or where root alone writes when the CLI needs that (gemini's settings, src/root-owned.ts). */
   scratchDir: string;
   gatewaySessionId?: string;
   timeoutMs?: number;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, lstatSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { invalidInput } from "./errors.js";
 
@@ -37,6 +37,11 @@ export function rootOwnershipProblem(
     if (stat.uid !== 0) return `${d} is owned by uid ${stat.uid}, not root`;
     if (stat.mode & 0o022)
       return `${d} is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)})`;
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    return `${existing} cannot be written (to make the directory in)`;
   }
   return undefined;
 }

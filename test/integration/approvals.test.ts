@@ -19,6 +19,7 @@ const MINI = {
   args: ["/opt/mini.mjs", "--flag"],
   env: { MINI_MCP_LOG: "/tmp/x y.log", MINI_TOKEN: SECRET },
 };
+const isRoot = process.geteuid?.() === 0;
 const runDir = () => join(gw.home, ".llm-cli-gateway", "run");
 
 beforeAll(async () => {
@@ -205,23 +206,36 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     });
   });
 
-  it("gemini: a per-request settings file that gemini reads, removed afterwards, and --allowed-mcp-server-names", async () => {
-    // HOME is under /tmp here: a settings file in the gateway home would be skipped by gemini.
-    expect(gw.home.startsWith("/tmp/")).toBe(true);
-    await gw.call("gemini_request", {
-      prompt: "x",
-      mcpServers: ["mini"],
-      approvalStrategy: "mcp_managed",
-    });
-    expect(seen()?.skipped).toBeUndefined();
-    expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: true } });
-    expect(existsSync(seen()!.path)).toBe(false);
-    expect(argv()).toEqual(expect.arrayContaining(["--allowed-mcp-server-names", "mini"]));
-    lane.reset();
-    await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
-    expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: false } });
-    expect(argv()).not.toContain("--allowed-mcp-server-names");
-  });
+  // As root (this lane's CI): the settings go to /run/llm-cli-gateway. Other users get the refusal below.
+  it.runIf(isRoot)(
+    "gemini: a per-request settings file that gemini reads, removed afterwards, and --allowed-mcp-server-names",
+    async () => {
+      // HOME is under /tmp here: a settings file in the gateway home would be skipped by gemini.
+      expect(gw.home.startsWith("/tmp/")).toBe(true);
+      await gw.call("gemini_request", {
+        prompt: "x",
+        mcpServers: ["mini"],
+        approvalStrategy: "mcp_managed",
+      });
+      expect(seen()?.skipped).toBeUndefined();
+      expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: true } });
+      expect(existsSync(seen()!.path)).toBe(false);
+      expect(argv()).toEqual(expect.arrayContaining(["--allowed-mcp-server-names", "mini"]));
+      lane.reset();
+      await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+      expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: false } });
+      expect(argv()).not.toContain("--allowed-mcp-server-names");
+    },
+  );
+
+  it.skipIf(isRoot)(
+    "gemini, not as root: refused, since gemini reads settings files only from root",
+    async () => {
+      const r = await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+      expect(textOf(r)).toMatch(/^\[invalid_input\] mcpServers: .*the gateway runs as uid \d+/);
+      expect(lane.invocations()).toEqual([]);
+    },
+  );
 
   it("gemini: refused, and nothing started, when its settings could only go where gemini skips them", async () => {
     const untrusted = await lane.startAnother({
@@ -230,7 +244,7 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     });
     const r = await untrusted.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
     expect(textOf(r)).toMatch(
-      /^\[invalid_input\] mcpServers: gemini reads per-request MCP servers only from a system settings file .*\/tmp is writable by group or others/,
+      /^\[invalid_input\] mcpServers: gemini reads per-request MCP servers only from a system settings file .*(\/tmp is writable by group or others|the gateway runs as uid)/,
     );
     expect(lane.invocations()).toEqual([]);
     // Without MCP servers nothing needs that place.

@@ -107,12 +107,16 @@ describe("where gemini reads a settings file (its isFileAndDirectorySecureSync)"
     );
   });
 
-  it("in a place root owns all the way up: the first such root gets a fresh directory", () => {
-    expect(rootOwnershipProblem("/no-such-dir/run", 0)).toBeUndefined();
-    const dir = mkdtempSync("/tmp/root-owned-");
-    dirs.push(dir);
-    const chosen = rootOwnedScratchDir([join(dir, "run"), "/no-such-dir/run"], 0);
-    expect(chosen).toMatch(/^\/no-such-dir\/run\/[0-9a-f-]{36}$/);
-    expect(() => rootOwnedScratchDir([join(dir, "run")], 0)).toThrow(/\/tmp is writable/);
-  });
+  // The gateway must be able to create the directory there: only root can, under /.
+  it.runIf(process.geteuid?.() === 0)(
+    "in a place root owns all the way up: the first such root gets a fresh directory",
+    () => {
+      expect(rootOwnershipProblem("/no-such-dir/run", 0)).toBeUndefined();
+      const dir = mkdtempSync("/tmp/root-owned-");
+      dirs.push(dir);
+      const chosen = rootOwnedScratchDir([join(dir, "run"), "/no-such-dir/run"], 0);
+      expect(chosen).toMatch(/^\/no-such-dir\/run\/[0-9a-f-]{36}$/);
+      expect(() => rootOwnedScratchDir([join(dir, "run")], 0)).toThrow(/\/tmp is writable/);
+    },
+  );
 });
