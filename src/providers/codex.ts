@@ -89,7 +89,9 @@ export const codexProvider: Provider<CodexOptions> = {
     if (options.dangerouslyBypassApprovalsAndSandbox)
       args.push("--dangerously-bypass-approvals-and-sandbox");
     else if (options.fullAuto) args.push("-s", "workspace-write");
-    for (const [name, def] of Object.entries(mcp?.servers ?? {})) {
+    const servers = mcp?.servers ?? {};
+    const forwarded = forwardedEnv(servers, env);
+    for (const [name, def] of Object.entries(servers)) {
       const key = `mcp_servers.${name}`;
       args.push(
         "-c",
@@ -105,11 +107,14 @@ export const codexProvider: Provider<CodexOptions> = {
       if (mcp!.callable.includes(name))
         args.push("-c", `${key}.default_tools_approval_mode="approve"`);
     }
+    // codex hands its whole environment to the commands the agent runs: blank the forwarded
+    // values there (a `set` entry merges with the user's own shell_environment_policy), unless the
+    // gateway's environment already had them.
+    for (const name of Object.keys(forwarded))
+      if (env[name] === undefined) args.push("-c", `shell_environment_policy.set.${name}=""`);
     if (session.mode === "resume") args.push("resume", session.id);
     if (session.mode === "latest") args.push("resume", "--last");
     args.push("-"); // read the prompt from stdin
-    const servers = mcp?.servers ?? {};
-    const forwarded = forwardedEnv(servers, env);
     return {
       args,
       stdin: prompt,

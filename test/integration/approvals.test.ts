@@ -196,6 +196,9 @@ describe("mcpServers: only servers the user configured, passed per request", () 
         'mcp_servers.mini.args=["/opt/mini.mjs","--flag"]',
         'mcp_servers.mini.env_vars=["MINI_MCP_LOG","MINI_TOKEN"]',
         'mcp_servers.mini.default_tools_approval_mode="approve"',
+        // the agent's own commands get the values blank
+        'shell_environment_policy.set.MINI_MCP_LOG=""',
+        'shell_environment_policy.set.MINI_TOKEN=""',
       ]),
     );
     expect(seen()).toEqual({ servers: { mini: { env: MINI.env } } });

@@ -94,7 +94,28 @@ describe.each([
         expect(cmdlines.filter((c) => c.includes(SECRET))).toEqual([]);
         expect(lane.gateway.stderr()).toContain(`${cli} args:`);
         expect(lane.gateway.stderr()).not.toContain(SECRET);
+        expect(JSON.stringify(lane.mock.log())).not.toContain(SECRET);
       });
+
+      // codex gets the values in its environment (to forward them to the server), and hands that
+      // environment to the commands its agent runs: there the values must be blank.
+      it.runIf(cli === "codex")(
+        "the agent's own commands do not see the server's env",
+        async () => {
+          const t = tag();
+          const r = await call({
+            prompt: `env ${t} [[mock:tool=exec_command {"cmd":"env"}]]`,
+            mcpServers: ["mini"],
+            approvalStrategy: "mcp_managed",
+          });
+          expect(r.isError, textOf(r)).toBeFalsy();
+          const bodies = lane.mock.log().map((e) => JSON.stringify(e.body ?? ""));
+          // The command ran and its output went back to the model...
+          expect(bodies.some((b) => b.includes("MINI_MCP_SECRET="))).toBe(true);
+          // ...without the value.
+          expect(bodies.filter((b) => b.includes(SECRET))).toEqual([]);
+        },
+      );
 
       it("an unapproved request does not", async () => {
         const t = tag();
@@ -127,7 +148,8 @@ describe.each([
         const decisions = sc(
           await lane.gateway.call("approval_list", { cli, limit: 10 }),
         ).approvals;
-        expect(decisions.map((d: any) => d.decision)).toEqual(["deny", "approve"]);
+        const approved = cli === "codex" ? ["approve", "approve"] : ["approve"];
+        expect(decisions.map((d: any) => d.decision)).toEqual(["deny", ...approved]);
         expect(decisions[0].policy).toBe("strict");
       });
     },

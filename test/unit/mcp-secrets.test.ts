@@ -45,6 +45,8 @@ describe("an MCP server's env never goes on the CLI's argv", () => {
     expect(inv.args.join(" ")).not.toContain(SECRET);
     expect(inv.args).toContain('mcp_servers.mini.env_vars=["TOKEN"]');
     expect(inv.env).toEqual({ TOKEN: SECRET });
+    // ...and blanked for the commands the agent runs, before the stdin marker.
+    expect(inv.args.slice(-3)).toEqual(["-c", 'shell_environment_policy.set.TOKEN=""', "-"]);
     expect(inv.secrets).toEqual([SECRET]);
   });
 
@@ -62,10 +64,10 @@ describe("an MCP server's env never goes on the CLI's argv", () => {
     expect(() => codexProvider.buildInvocation(request(plan({ "A=B": "x" })))).toThrow(
       /invalid variable name "A=B"/,
     );
-    // The same value is no conflict.
-    expect(
-      codexProvider.buildInvocation(request(plan({ TOKEN: SECRET }), { TOKEN: SECRET })).env,
-    ).toEqual({ TOKEN: SECRET });
+    // The same value is no conflict, and the agent's commands keep the variable they had.
+    const same = codexProvider.buildInvocation(request(plan({ TOKEN: SECRET }), { TOKEN: SECRET }));
+    expect(same.env).toEqual({ TOKEN: SECRET });
+    expect(same.args.join(" ")).not.toContain("shell_environment_policy");
   });
 
   it("gemini: the servers go in its settings file, which must sit where root alone writes", () => {
