@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { textOf } from "../helpers/gateway.js";
@@ -20,7 +20,7 @@ function privateRoot(): string {
 // gemini skips a settings file when a directory above it is writable by others (/tmp): the
 // gateway must hand gemini its servers wherever HOME is, so the whole file runs in both.
 describe.each([
-  ["HOME under /tmp", tmpdir()],
+  ["HOME under /tmp", "/tmp"],
   ["HOME under a private directory", privateRoot()],
 ])("%s", (_label, root) => {
   let lane: RealLane;
