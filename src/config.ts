@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import type { ApprovalConfig } from "./approval/service.js";
 import type { ResilienceConfig } from "./resilience.js";
@@ -27,6 +27,12 @@ export interface GatewayConfig {
   approvalLogPath: string;
   /** The flight recorder (logs.db): path or null when off, retention, prices. */
   recorder: RecorderConfig;
+  /**
+   * Where gemini's per-request settings file (its MCP servers) may go, in order: only a place that
+   * root owns and nobody else can write counts (src/root-owned.ts). `LLM_GATEWAY_GEMINI_SETTINGS_DIR`,
+   * default `<home>/run`, then `/run/llm-cli-gateway`.
+   */
+  geminiSettingsRoots: string[];
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -63,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       breakerThreshold: positiveInt(env, "LLM_GATEWAY_BREAKER_THRESHOLD") ?? 5,
       breakerCooldownMs: positiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? 60_000,
     },
+    geminiSettingsRoots: env.LLM_GATEWAY_GEMINI_SETTINGS_DIR
+      ? [absolute(env, "LLM_GATEWAY_GEMINI_SETTINGS_DIR")]
+      : [join(gatewayHome, "run"), "/run/llm-cli-gateway"],
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
   };
 }
@@ -73,6 +82,12 @@ function approvalPolicy(raw: string | undefined): ApprovalPolicy {
   throw new Error(
     `LLM_GATEWAY_APPROVAL_POLICY must be one of ${APPROVAL_POLICIES.join(", ")}, got "${raw}"`,
   );
+}
+
+function absolute(env: NodeJS.ProcessEnv, name: string): string {
+  const raw = env[name]!;
+  if (!isAbsolute(raw)) throw new Error(`${name} must be an absolute path, got "${raw}"`);
+  return raw;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {

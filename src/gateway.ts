@@ -6,8 +6,10 @@ import type { ErrorCategory } from "./errors.js";
 import type { ApprovalRecord } from "./approval/log.js";
 import type { ApprovalPolicy } from "./approval/policy.js";
 import type { Logger } from "./log.js";
+import { redactValues } from "./mcp-servers.js";
 import { optimizePrompt, optimizeResponse } from "./optimize/index.js";
 import type { BreakerState } from "./resilience.js";
+import { rootOwnedScratchDir } from "./root-owned.js";
 import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
@@ -134,7 +136,7 @@ export interface PreparedRequest {
   model?: string;
   cwd: string;
   invocation: Invocation;
-  /** Where the invocation's files go (under the gateway home: gemini refuses settings files in world-writable trees). */
+  /** Where the invocation's files go: under the gateway home, or where root alone writes when the CLI needs that (gemini's settings, src/root-owned.ts). */
   scratchDir: string;
   gatewaySessionId?: string;
   timeoutMs?: number;
@@ -169,7 +171,10 @@ export class Gateway {
     );
     checkDirectory(target.cwd, "cwd");
     const optimized = req.optimizePrompt ? optimizePrompt(req.prompt) : undefined;
-    const scratchDir = join(this.ctx.config.home, "run", randomUUID());
+    const { config } = this.ctx;
+    const scratchDir = provider.needsRootOwnedFiles?.(req.mcp)
+      ? rootOwnedScratchDir(config.geminiSettingsRoots)
+      : join(config.home, "run", randomUUID());
     const prompt = optimized?.text ?? req.prompt;
     return {
       cli,
@@ -187,6 +192,7 @@ export class Gateway {
         options: req.options,
         mcp: req.mcp,
         scratchDir,
+        env: config.childEnv,
       }),
       scratchDir,
       gatewaySessionId: target.session?.id,
@@ -203,7 +209,10 @@ export class Gateway {
     logger.info(
       `${cli}_request invoked with model=${model ?? "default"}, prompt length=${prepared.prompt.length} [${correlationId}]`,
     );
-    logger.debug(`${cli} args: ${JSON.stringify(invocation.args)} cwd=${cwd}`);
+    const secrets = invocation.secrets ?? [];
+    logger.debug(
+      redactValues(`${cli} args: ${JSON.stringify(invocation.args)} cwd=${cwd}`, secrets),
+    );
 
     writeFiles(prepared.scratchDir, invocation.files);
     const env = invocation.env ? { ...config.childEnv, ...invocation.env } : config.childEnv;
@@ -236,6 +245,8 @@ export class Gateway {
       idleTimeoutMs: prepared.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
     });
+    // A CLI may quote its MCP config when it reports a failure.
+    if (result.error) result.error.message = redactValues(result.error.message, secrets);
     if (prepared.outputJson && result.raw !== undefined) result.text = JSON.stringify(result.raw);
     result.optimization = { ...prepared.optimization };
     if (prepared.optimizeResponse && result.text) {

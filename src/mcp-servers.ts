@@ -51,3 +51,24 @@ function readConfig(path: string): Record<string, McpServerDef> {
   }
   return out;
 }
+
+/** Values shorter than this are not worth hiding (and would garble every log line that has them). */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The values of the servers' `env`: often API keys, so they never go on a command line or into a
+ * log line (see `redactValues`).
+ */
+export function secretValues(servers: Record<string, McpServerDef>): string[] {
+  const values = Object.values(servers).flatMap((def) => Object.values(def.env ?? {}));
+  return [...new Set(values.filter((v) => typeof v === "string" && v.length >= MIN_SECRET_LENGTH))];
+}
+
+/** `text` with every occurrence of each value (also JSON-escaped) replaced by [REDACTED]. */
+export function redactValues(text: string, values: readonly string[]): string {
+  let out = text;
+  const forms = values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]);
+  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length))
+    out = out.split(form).join("[REDACTED]");
+  return out;
+}

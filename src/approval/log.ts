@@ -9,6 +9,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import type { CliName } from "../providers/types.js";
+import type { Adjustment } from "./options.js";
 import type { Decision } from "./policy.js";
 
 export interface ApprovalRecord extends Decision {
@@ -16,6 +17,8 @@ export interface ApprovalRecord extends Decision {
   at: string;
   cli: CliName;
   correlationId: string;
+  /** Every option the request runs with otherwise than asked (not set on a denial). */
+  adjusted?: Adjustment[];
   /** Set when a person was asked (MCP elicitation): what they answered. */
   elicitation?: "accept" | "decline" | "cancel" | "unavailable";
 }

@@ -25,6 +25,11 @@ export interface Decision {
   reasons: string[];
 }
 
+/** A decision, and which of its reasons changed which permission. */
+export interface Verdict extends Decision {
+  because: Partial<Record<keyof Permissions, string>>;
+}
+
 const SHELL_OR_WRITE: Record<CliName, RegExp> = {
   claude: /^(Bash|Write|Edit|MultiEdit|NotebookEdit)\b/,
   codex: /$^/,
@@ -45,43 +50,50 @@ export function shellOrWriteTools(cli: CliName, allowedTools: string[] | undefin
  * | shell / write tools allowed   | narrow: removed    | approve                         | approve    |
  * | calls to MCP servers          | narrow: none       | approve                         | approve    |
  */
-export function decide(requested: Permissions, policy: ApprovalPolicy): Decision {
+export function decide(requested: Permissions, policy: ApprovalPolicy): Verdict {
   const granted: Permissions = {
     ...requested,
     shellTools: [...requested.shellTools],
     mcpServers: [...requested.mcpServers],
   };
   const reasons: string[] = [];
+  const because: Verdict["because"] = {};
+  const note = (permission: keyof Permissions, reason: string) => {
+    because[permission] = reason;
+    reasons.push(reason);
+  };
   let denied = false;
 
   if (requested.bypass) {
     if (policy === "strict") {
       denied = true;
-      reasons.push("strict policy: bypassing permissions and the sandbox is never allowed");
+      note("bypass", "strict policy: bypassing permissions and the sandbox is never allowed");
     } else if (policy === "balanced") {
       granted.bypass = false;
       granted.workspaceWrite = true;
-      reasons.push("balanced policy: bypass narrowed to workspace writes");
+      note("bypass", "balanced policy: bypass narrowed to workspace writes");
     }
   }
   if (requested.workspaceWrite && policy === "strict") {
     granted.workspaceWrite = false;
-    reasons.push("strict policy: workspace writes narrowed to read-only");
+    note("workspaceWrite", "strict policy: workspace writes narrowed to read-only");
   }
   if (requested.shellTools.length && policy === "strict") {
     granted.shellTools = [];
-    reasons.push(`strict policy: pre-approval of ${requested.shellTools.join(", ")} removed`);
+    note("shellTools", `strict policy: pre-approval of ${requested.shellTools.join(", ")} removed`);
   }
   if (requested.mcpServers.length && policy === "strict") {
     granted.mcpServers = [];
-    reasons.push(
+    note(
+      "mcpServers",
       `strict policy: calls to MCP servers ${requested.mcpServers.join(", ")} not allowed`,
     );
   }
 
-  if (denied) return { decision: "deny", policy, requested, granted: none(), reasons };
+  if (denied) return { decision: "deny", policy, requested, granted: none(), reasons, because };
   const narrowed = JSON.stringify(granted) !== JSON.stringify(requested);
-  return { decision: narrowed ? "narrow" : "approve", policy, requested, granted, reasons };
+  const decision = narrowed ? "narrow" : "approve";
+  return { decision, policy, requested, granted, reasons, because };
 }
 
 const none = (): Permissions => ({

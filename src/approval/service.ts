@@ -4,7 +4,8 @@ import type { CliRequest } from "../gateway.js";
 import { selectMcpServers, type McpSelection } from "../mcp-servers.js";
 import type { CliName } from "../providers/types.js";
 import type { ApprovalLog, ApprovalRecord } from "./log.js";
-import { decide, shellOrWriteTools, type ApprovalPolicy, type Permissions } from "./policy.js";
+import { adjustments, permissionsOf, withGrant, type AnyOptions } from "./options.js";
+import { decide, type ApprovalPolicy } from "./policy.js";
 
 /** Asks the person at the client (MCP elicitation); resolves to their answer. */
 export type Elicit = (message: string) => Promise<"accept" | "decline" | "cancel">;
@@ -20,14 +21,6 @@ export interface Reviewed {
   request: CliRequest<never>;
   approval?: ApprovalRecord;
   mcp: Omit<McpSelection, "servers">;
-}
-
-interface AnyOptions {
-  allowedTools?: string[];
-  dangerouslySkipPermissions?: boolean;
-  fullAuto?: boolean;
-  dangerouslyBypassApprovalsAndSandbox?: boolean;
-  approvalMode?: "default" | "auto_edit" | "yolo";
 }
 
 /**
@@ -89,22 +82,26 @@ export class Approvals {
         };
       }
     }
+    const denied = verdict.decision === "deny";
+    const granted = denied ? undefined : withGrant(cli, options, verdict.granted, requested);
+    const { because: _because, ...decision } = verdict;
     const approval: ApprovalRecord = {
       id: randomUUID(),
       at: new Date().toISOString(),
       cli,
       correlationId,
-      ...verdict,
+      ...decision,
+      // Nothing silent: every option run otherwise than asked, and why.
+      ...(granted ? { adjusted: adjustments(cli, options, granted, verdict) } : {}),
       ...(elicitation ? { elicitation } : {}),
     };
     this.log.append(approval);
-    if (verdict.decision === "deny") {
+    if (!granted) {
       throw new GatewayError(
         "approval_denied",
         `Denied by the ${policy} approval policy: ${verdict.reasons.join("; ")}`,
       );
     }
-    const granted = withGrant(cli, options, verdict.granted, requested);
     return {
       request: { ...request, options: granted as never, mcp: mcpPlan(verdict.granted.mcpServers) },
       approval,
@@ -114,52 +111,6 @@ export class Approvals {
 
   recent(limit: number, cli?: CliName): ApprovalRecord[] {
     return this.log.recent(limit, cli);
-  }
-}
-
-function permissionsOf(cli: CliName, o: AnyOptions, mcpServers: string[]): Permissions {
-  return {
-    bypass: Boolean(
-      o.dangerouslySkipPermissions ||
-      o.dangerouslyBypassApprovalsAndSandbox ||
-      o.approvalMode === "yolo",
-    ),
-    workspaceWrite: Boolean(o.fullAuto || o.approvalMode === "auto_edit"),
-    shellTools: shellOrWriteTools(cli, o.allowedTools),
-    mcpServers,
-  };
-}
-
-/** The CLI options that carry exactly the granted permissions. */
-function withGrant(
-  cli: CliName,
-  o: AnyOptions,
-  granted: Permissions,
-  requested: Permissions,
-): AnyOptions {
-  const removed = requested.shellTools.filter((t) => !granted.shellTools.includes(t));
-  const allowedTools = o.allowedTools?.filter((t) => !removed.includes(t));
-  switch (cli) {
-    case "claude":
-      return { ...o, allowedTools, dangerouslySkipPermissions: granted.bypass || undefined };
-    case "codex":
-      return {
-        ...o,
-        dangerouslyBypassApprovalsAndSandbox: granted.bypass || undefined,
-        fullAuto: (!granted.bypass && granted.workspaceWrite) || undefined,
-      };
-    case "gemini":
-      return {
-        ...o,
-        allowedTools,
-        approvalMode: granted.bypass
-          ? "yolo"
-          : granted.workspaceWrite
-            ? "auto_edit"
-            : o.approvalMode === "default"
-              ? "default"
-              : undefined,
-      };
   }
 }
 

@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import type { ErrorCategory } from "../errors.js";
+import { secretValues } from "../mcp-servers.js";
 import {
   categoryForMessage,
   categoryForStatus,
@@ -50,6 +52,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     session,
     options,
     mcp,
+    scratchDir,
   }: InvocationRequest<ClaudeOptions>): Invocation {
     // stream-json (which needs --verbose with -p) ends with the same result object as json mode,
     // and its events before that feed progress notifications.
@@ -58,11 +61,16 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (session.mode === "resume") args.push("--resume", session.id);
     if (session.mode === "new-with-id") args.push("--session-id", session.id);
     if (session.mode === "latest") args.push("--continue");
+    const invocation: Invocation = { args, stdin: prompt };
     if (mcp && Object.keys(mcp.servers).length) {
       const servers = Object.fromEntries(
         Object.entries(mcp.servers).map(([n, def]) => [n, { type: "stdio", ...def }]),
       );
-      args.push("--mcp-config", JSON.stringify({ mcpServers: servers }));
+      // A file, not the JSON itself: argv is readable by every local user (/proc/<pid>/cmdline),
+      // and the servers' env often holds API keys.
+      invocation.files = { "claude-mcp.json": JSON.stringify({ mcpServers: servers }) };
+      invocation.secrets = secretValues(mcp.servers);
+      args.push("--mcp-config", join(scratchDir, "claude-mcp.json"));
     }
     if (mcp?.strict) args.push("--strict-mcp-config");
     // mcp__<server> lets claude call every tool of that server without asking.
@@ -73,7 +81,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (allowed.length) args.push("--allowedTools", ...allowed);
     if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
     if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
-    return { args, stdin: prompt };
+    return invocation;
   },
 
   progress(line: string): string | undefined {

@@ -7,6 +7,8 @@ import {
   stderrTail,
   str,
 } from "./parse-util.js";
+import { invalidInput } from "../errors.js";
+import { secretValues, type McpServerDef } from "../mcp-servers.js";
 import type { LineVerdict } from "../process/runner.js";
 import { codexConfiguredModel } from "./codex-config.js";
 import type { Invocation, InvocationRequest, ParsedOutput, Provider, RawRun } from "./types.js";
@@ -17,12 +19,44 @@ export interface CodexOptions {
   dangerouslyBypassApprovalsAndSandbox?: boolean;
 }
 
-/** A TOML value for `codex -c key=value`: JSON strings and arrays are valid TOML; tables are inline. */
-function toml(value: string | string[] | Record<string, string>): string {
-  if (typeof value === "string" || Array.isArray(value)) return JSON.stringify(value);
-  return `{${Object.entries(value)
-    .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`)
-    .join(",")}}`;
+/** A TOML value for `codex -c key=value`: JSON strings and arrays of strings are valid TOML. */
+function toml(value: string | string[]): string {
+  return JSON.stringify(value);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The servers' env, for codex's own environment. codex forwards a variable by name, so two servers
+ * cannot give one name different values, nor can a server change a variable codex itself was
+ * given (it could be codex's own key or settings).
+ */
+function forwardedEnv(
+  servers: Record<string, McpServerDef>,
+  inherited: Readonly<NodeJS.ProcessEnv>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const owner: Record<string, string> = {};
+  for (const [server, def] of Object.entries(servers)) {
+    for (const [name, value] of Object.entries(def.env ?? {})) {
+      const where = `mcpServers: the env of MCP server "${server}"`;
+      if (!ENV_NAME.test(name))
+        throw invalidInput(`${where} has an invalid variable name "${name}"`);
+      if (name in out && out[name] !== value) {
+        throw invalidInput(
+          `${where} sets ${name}, which server "${owner[name]}" sets to another value: codex forwards one environment to all its MCP servers`,
+        );
+      }
+      if (inherited[name] !== undefined && inherited[name] !== value) {
+        throw invalidInput(
+          `${where} sets ${name}, which the gateway's environment already sets to another value: codex forwards the server's env through its own environment`,
+        );
+      }
+      out[name] = value;
+      owner[name] = server;
+    }
+  }
+  return out;
 }
 
 /** Items through which the agent acts on the world. */
@@ -49,13 +83,16 @@ export const codexProvider: Provider<CodexOptions> = {
     session,
     options,
     mcp,
+    env,
   }: InvocationRequest<CodexOptions>): Invocation {
     const args = ["exec", "--json", "--skip-git-repo-check"];
     if (model) args.push("-m", model);
     if (options.dangerouslyBypassApprovalsAndSandbox)
       args.push("--dangerously-bypass-approvals-and-sandbox");
     else if (options.fullAuto) args.push("-s", "workspace-write");
-    for (const [name, def] of Object.entries(mcp?.servers ?? {})) {
+    const servers = mcp?.servers ?? {};
+    const forwarded = forwardedEnv(servers, env);
+    for (const [name, def] of Object.entries(servers)) {
       const key = `mcp_servers.${name}`;
       args.push(
         "-c",
@@ -63,15 +100,27 @@ export const codexProvider: Provider<CodexOptions> = {
         "-c",
         `${key}.args=${toml(def.args ?? [])}`,
       );
-      if (def.env) args.push("-c", `${key}.env=${toml(def.env)}`);
+      // The values travel in codex's own environment, which env_vars forwards to the server by
+      // name: on argv (-c …env={…}) every local user could read them.
+      const names = Object.keys(def.env ?? {});
+      if (names.length) args.push("-c", `${key}.env_vars=${toml(names)}`);
       // Without it codex refuses MCP calls under its exec approval policy ("never").
       if (mcp!.callable.includes(name))
         args.push("-c", `${key}.default_tools_approval_mode="approve"`);
     }
+    // codex hands its whole environment to the commands the agent runs: blank the forwarded
+    // values there (a `set` entry merges with the user's own shell_environment_policy), unless the
+    // gateway's environment already had them.
+    for (const name of Object.keys(forwarded))
+      if (env[name] === undefined) args.push("-c", `shell_environment_policy.set.${name}=""`);
     if (session.mode === "resume") args.push("resume", session.id);
     if (session.mode === "latest") args.push("resume", "--last");
     args.push("-"); // read the prompt from stdin
-    return { args, stdin: prompt };
+    return {
+      args,
+      stdin: prompt,
+      ...(Object.keys(forwarded).length ? { env: forwarded, secrets: secretValues(servers) } : {}),
+    };
   },
 
   // Its JSONL never names the model (CLI-FACTS §4.2).

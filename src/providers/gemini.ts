@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { ErrorCategory } from "../errors.js";
+import { secretValues } from "../mcp-servers.js";
 import {
   categoryForMessage,
   categoryForStatus,
@@ -47,6 +48,8 @@ export const geminiProvider: Provider<GeminiOptions> = {
   binary: "gemini",
   installCommand: "npm install -g @google/gemini-cli",
   supportsNewSessionId: true,
+  // Its per-request MCP servers go in a system settings file, which gemini reads only there.
+  needsRootOwnedFiles: (mcp) => Object.keys(mcp?.servers ?? {}).length > 0,
   catalog: {
     models: [
       "gemini-3.1-pro-preview",
@@ -85,13 +88,14 @@ export const geminiProvider: Provider<GeminiOptions> = {
     const invocation: Invocation = { args, stdin: prompt, stdoutToFile: true };
     const names = Object.keys(mcp?.servers ?? {});
     if (mcp && names.length) {
-      // gemini has no flag for MCP servers: a per-request system settings file adds them (gemini
-      // skips such a file if any directory above it is world-writable: scratchDir is under the
-      // gateway home).
+      // gemini has no flag for MCP servers: a per-request system settings file adds them. gemini
+      // skips such a file unless root owns it and every directory above it, none writable by
+      // group or others: the gateway puts scratchDir in such a place (src/root-owned.ts).
       const servers = Object.fromEntries(
         names.map((n) => [n, { ...mcp.servers[n], trust: mcp.callable.includes(n) }]),
       );
       invocation.files = { "gemini-settings.json": JSON.stringify({ mcpServers: servers }) };
+      invocation.secrets = secretValues(mcp.servers);
       invocation.env = {
         GEMINI_CLI_SYSTEM_SETTINGS_PATH: join(scratchDir, "gemini-settings.json"),
       };

@@ -61,6 +61,8 @@ export interface InvocationRequest<O> {
   mcp?: McpPlan;
   /** A private directory (created on demand) for files the invocation needs. */
   scratchDir: string;
+  /** The environment the CLI inherits (the invocation's `env` is added to it). */
+  env: Readonly<NodeJS.ProcessEnv>;
 }
 
 export interface Invocation {
@@ -70,8 +72,10 @@ export interface Invocation {
   stdoutToFile?: boolean;
   /** Extra environment variables for this run. */
   env?: Record<string, string>;
-  /** Files to write into scratchDir before the run (removed after it), by name. */
+  /** Files to write into scratchDir (0600) before the run (removed after it), by name. */
   files?: Record<string, string>;
+  /** Values (MCP servers' env) kept out of every log line and error message. */
+  secrets?: string[];
 }
 
 export interface ModelCatalog {
@@ -93,6 +97,12 @@ export interface Provider<O = unknown> {
   readonly catalog: ModelCatalog;
   /** Which session plans the CLI supports. */
   readonly supportsNewSessionId: boolean;
+  /**
+   * Whether this request's files must sit where only root can write (the file and every directory
+   * above it owned by root, not writable by group or others): gemini reads its system settings
+   * file only there.
+   */
+  needsRootOwnedFiles?(mcp: McpPlan | undefined): boolean;
   buildInvocation(request: InvocationRequest<O>): Invocation;
   /**
    * What parse needs of a stdout line, judged from its first bytes: all of it, nothing, or a

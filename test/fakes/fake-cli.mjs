@@ -3,7 +3,14 @@
 // test/fixtures/samples), records how it was called, and obeys [[fake:...]] directives
 // found in the prompt it reads from stdin.
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +24,14 @@ export async function main(cli) {
   if (process.env.FAKE_CLI_LOG) {
     appendFileSync(
       process.env.FAKE_CLI_LOG,
-      JSON.stringify({ cli, argv, stdin, cwd: process.cwd(), pid: process.pid }) + "\n",
+      JSON.stringify({
+        cli,
+        argv,
+        stdin,
+        cwd: process.cwd(),
+        pid: process.pid,
+        mcp: MCP_SEEN[cli](argv),
+      }) + "\n",
     );
   }
   if (directives["ignore-term"] !== undefined) process.on("SIGTERM", () => {});
@@ -62,6 +76,52 @@ export async function main(cli) {
     argValue(argv, "--output-format") === "stream-json" || argValue(argv, "-o") === "stream-json";
   process.stdout.write((streaming ? STREAMS : FORMATS)[cli]({ text, sessionId, model }));
   process.exitCode = directives.exit ? Number(directives.exit) : 0;
+}
+
+/**
+ * The MCP servers each CLI would load, and with what env, read the way the real ones read them:
+ * claude --mcp-config (a file or JSON); codex -c mcp_servers.<name>.env_vars (names of variables
+ * forwarded from its own environment); gemini's system settings file, which gemini 0.61 skips
+ * unless root owns it and every directory above it, none writable by group or others.
+ */
+const MCP_SEEN = {
+  claude(argv) {
+    const config = argValue(argv, "--mcp-config");
+    if (config === undefined) return undefined;
+    const doc = JSON.parse(
+      config.trimStart().startsWith("{") ? config : readFileSync(config, "utf8"),
+    );
+    return { servers: doc.mcpServers };
+  },
+  codex(argv) {
+    const servers = {};
+    for (const setting of argv.filter((_, i) => argv[i - 1] === "-c")) {
+      const m = /^mcp_servers\.([\w-]+)\.env_vars=(.*)$/.exec(setting);
+      if (m)
+        servers[m[1]] = {
+          env: Object.fromEntries(JSON.parse(m[2]).map((k) => [k, process.env[k]])),
+        };
+    }
+    return Object.keys(servers).length ? { servers } : undefined;
+  },
+  gemini() {
+    const path = process.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH;
+    if (!path || !existsSync(path)) return undefined;
+    const skipped = insecureForGemini(path);
+    if (skipped) return { path, skipped };
+    return { path, servers: JSON.parse(readFileSync(path, "utf8")).mcpServers };
+  },
+};
+
+function insecureForGemini(file) {
+  for (let p = file; ; p = dirname(p)) {
+    const link = lstatSync(p);
+    const stat = statSync(p);
+    if (link.isSymbolicLink() && link.uid !== 0) return `${p} is a symlink not owned by root`;
+    if (stat.uid !== 0) return `${p} is not owned by root`;
+    if (stat.mode & 0o022) return `${p} is writable by group or others`;
+    if (dirname(p) === p) return undefined;
+  }
 }
 
 /** One streamed event per CLI, as the real ones print while they work. */

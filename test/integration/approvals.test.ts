@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -11,11 +11,16 @@ let lane: FakeLane;
 let gw: StartedGateway;
 let mcpConfig: string;
 const argv = () => lane.invocations()[0]?.argv ?? [];
+/** The MCP servers the fake CLI loaded, read the way the real one reads them (fake-cli.mjs). */
+const seen = () => (lane.invocations()[0] as { mcp?: Record<string, any> } | undefined)?.mcp;
+const SECRET = "sk-mini-secret-9f8e7d6c5b4a";
 const MINI = {
   command: "/usr/bin/node",
   args: ["/opt/mini.mjs", "--flag"],
-  env: { MINI_MCP_LOG: "/tmp/x y.log" },
+  env: { MINI_MCP_LOG: "/tmp/x y.log", MINI_TOKEN: SECRET },
 };
+const isRoot = process.geteuid?.() === 0;
+const runDir = () => join(gw.home, ".llm-cli-gateway", "run");
 
 beforeAll(async () => {
   lane = await startFakeLane();
@@ -24,6 +29,7 @@ beforeAll(async () => {
   gw = await lane.startAnother({
     LLM_GATEWAY_MCP_CONFIG: mcpConfig,
     LLM_GATEWAY_APPROVAL_POLICY: "balanced",
+    DEBUG: "1", // the args line is the one most likely to leak a secret
   });
 });
 afterAll(() => lane.close());
@@ -44,17 +50,33 @@ describe("mcp_managed approvals run with the least privilege that serves the req
       cli: "claude",
       requested: { bypass: true },
       granted: { bypass: false },
+      adjusted: [
+        {
+          field: "dangerouslySkipPermissions",
+          asked: true,
+          applied: false,
+          reason: "balanced policy: bypass narrowed to workspace writes",
+        },
+      ],
     });
+    // The approval record says the same.
+    const [record] = sc(await gw.call("approval_list", { limit: 1 })).approvals;
+    expect(record.adjusted).toEqual(sc(r).approval.adjusted);
   });
 
   it("balanced: a codex bypass becomes the workspace-write sandbox", async () => {
-    await gw.call("codex_request", {
+    const r = await gw.call("codex_request", {
       prompt: "x",
       approvalStrategy: "mcp_managed",
       dangerouslyBypassApprovalsAndSandbox: true,
     });
     expect(argv()).not.toContain("--dangerously-bypass-approvals-and-sandbox");
     expect(argv()).toEqual(expect.arrayContaining(["-s", "workspace-write"]));
+    const reason = "balanced policy: bypass narrowed to workspace writes";
+    expect(sc(r).approval.adjusted).toEqual([
+      { field: "dangerouslyBypassApprovalsAndSandbox", asked: true, applied: false, reason },
+      { field: "fullAuto", asked: false, applied: true, reason },
+    ]);
   });
 
   it("strict: gemini auto_edit becomes the default mode and shell tools lose their pre-approval", async () => {
@@ -69,6 +91,20 @@ describe("mcp_managed approvals run with the least privilege that serves the req
     expect(argv()).toEqual(expect.arrayContaining(["--allowed-tools", "read_file"]));
     expect(argv()).not.toContain("run_shell_command(git)");
     expect(sc(r).approval.decision).toBe("narrow");
+    expect(sc(r).approval.adjusted).toEqual([
+      {
+        field: "approvalMode",
+        asked: "auto_edit",
+        applied: "default",
+        reason: "strict policy: workspace writes narrowed to read-only",
+      },
+      {
+        field: "allowedTools",
+        asked: ["read_file", "run_shell_command(git)"],
+        applied: ["read_file"],
+        reason: "strict policy: pre-approval of run_shell_command(git) removed",
+      },
+    ]);
   });
 
   it("strict: a bypass is denied before anything runs", async () => {
@@ -82,14 +118,15 @@ describe("mcp_managed approvals run with the least privilege that serves the req
     expect(lane.invocations()).toEqual([]);
   });
 
-  it("permissive: everything asked is granted as asked", async () => {
-    await gw.call("claude_request", {
+  it("permissive: everything asked is granted as asked, and nothing is listed as adjusted", async () => {
+    const r = await gw.call("claude_request", {
       prompt: "x",
       approvalStrategy: "mcp_managed",
       approvalPolicy: "permissive",
       dangerouslySkipPermissions: true,
     });
     expect(argv()).toContain("--dangerously-skip-permissions");
+    expect(sc(r).approval).toMatchObject({ decision: "approve", adjusted: [] });
   });
 
   it("legacy passes the caller's options as given and records nothing", async () => {
@@ -123,18 +160,21 @@ describe("mcp_managed approvals run with the least privilege that serves the req
 });
 
 describe("mcpServers: only servers the user configured, passed per request", () => {
-  it("claude: --mcp-config with --strict-mcp-config; approved servers are callable", async () => {
+  it("claude: --mcp-config names a 0600 file (removed after the run), with --strict-mcp-config; approved servers are callable", async () => {
     const r = await gw.call("claude_request", {
       prompt: "x",
       mcpServers: ["mini"],
       approvalStrategy: "mcp_managed",
     });
     const args = argv();
-    const config = JSON.parse(args[args.indexOf("--mcp-config") + 1]!);
-    expect(config).toEqual({ mcpServers: { mini: { type: "stdio", ...MINI } } });
+    expect(args[args.indexOf("--mcp-config") + 1]).toMatch(
+      new RegExp(`^${runDir()}/[0-9a-f-]{36}/claude-mcp\\.json$`),
+    );
+    expect(seen()).toEqual({ servers: { mini: { type: "stdio", ...MINI } } });
     expect(args).toContain("--strict-mcp-config");
     expect(args).toEqual(expect.arrayContaining(["--allowedTools", "mcp__mini"]));
     expect(sc(r).mcpServers).toEqual({ requested: ["mini"], enabled: ["mini"], missing: [] });
+    expect(readdirSync(runDir())).toEqual([]);
   });
 
   it("claude legacy exposes the servers without allowing their tools", async () => {
@@ -143,7 +183,7 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     expect(argv()).not.toContain("mcp__mini");
   });
 
-  it("codex: -c mcp_servers.* settings; approved servers get default_tools_approval_mode", async () => {
+  it("codex: -c mcp_servers.* settings, the env by name only; approved servers get default_tools_approval_mode", async () => {
     const r = await gw.call("codex_request", {
       prompt: "x",
       mcpServers: ["mini", "absent"],
@@ -154,10 +194,14 @@ describe("mcpServers: only servers the user configured, passed per request", () 
         "-c",
         'mcp_servers.mini.command="/usr/bin/node"',
         'mcp_servers.mini.args=["/opt/mini.mjs","--flag"]',
-        'mcp_servers.mini.env={"MINI_MCP_LOG"="/tmp/x y.log"}',
+        'mcp_servers.mini.env_vars=["MINI_MCP_LOG","MINI_TOKEN"]',
         'mcp_servers.mini.default_tools_approval_mode="approve"',
+        // the agent's own commands get the values blank
+        'shell_environment_policy.set.MINI_MCP_LOG=""',
+        'shell_environment_policy.set.MINI_TOKEN=""',
       ]),
     );
+    expect(seen()).toEqual({ servers: { mini: { env: MINI.env } } });
     expect(sc(r).mcpServers).toEqual({
       requested: ["mini", "absent"],
       enabled: ["mini"],
@@ -165,17 +209,62 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     });
   });
 
-  it("gemini: a per-request settings file, removed afterwards, and --allowed-mcp-server-names", async () => {
-    await gw.call("gemini_request", {
-      prompt: "x",
-      mcpServers: ["mini"],
-      approvalStrategy: "mcp_managed",
+  // As root (this lane's CI): the settings go to /run/llm-cli-gateway. Other users get the refusal below.
+  it.runIf(isRoot)(
+    "gemini: a per-request settings file that gemini reads, removed afterwards, and --allowed-mcp-server-names",
+    async () => {
+      // HOME is under /tmp here: a settings file in the gateway home would be skipped by gemini.
+      expect(gw.home.startsWith("/tmp/")).toBe(true);
+      await gw.call("gemini_request", {
+        prompt: "x",
+        mcpServers: ["mini"],
+        approvalStrategy: "mcp_managed",
+      });
+      expect(seen()?.skipped).toBeUndefined();
+      expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: true } });
+      expect(existsSync(seen()!.path)).toBe(false);
+      expect(argv()).toEqual(expect.arrayContaining(["--allowed-mcp-server-names", "mini"]));
+      lane.reset();
+      await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+      expect(seen()?.servers).toEqual({ mini: { ...MINI, trust: false } });
+      expect(argv()).not.toContain("--allowed-mcp-server-names");
+    },
+  );
+
+  it.skipIf(isRoot)(
+    "gemini, not as root: refused, since gemini reads settings files only from root",
+    async () => {
+      const r = await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+      expect(textOf(r)).toMatch(/^\[invalid_input\] mcpServers: .*the gateway runs as uid \d+/);
+      expect(lane.invocations()).toEqual([]);
+    },
+  );
+
+  it("gemini: refused, and nothing started, when its settings could only go where gemini skips them", async () => {
+    const untrusted = await lane.startAnother({
+      LLM_GATEWAY_MCP_CONFIG: mcpConfig,
+      LLM_GATEWAY_GEMINI_SETTINGS_DIR: join(lane.dir, "gemini-settings"),
     });
-    expect(argv()).toEqual(expect.arrayContaining(["--allowed-mcp-server-names", "mini"]));
-    expect(readdirSync(join(gw.home, ".llm-cli-gateway", "run"))).toEqual([]);
-    lane.reset();
-    await gw.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
-    expect(argv()).not.toContain("--allowed-mcp-server-names");
+    const r = await untrusted.call("gemini_request", { prompt: "x", mcpServers: ["mini"] });
+    expect(textOf(r)).toMatch(
+      /^\[invalid_input\] mcpServers: gemini reads per-request MCP servers only from a system settings file .*(\/tmp is writable by group or others|the gateway runs as uid)/,
+    );
+    expect(lane.invocations()).toEqual([]);
+    // Without MCP servers nothing needs that place.
+    const plain = await untrusted.call("gemini_request", { prompt: "x" });
+    expect(plain.isError, textOf(plain)).toBeFalsy();
+  });
+
+  it("no server env value on any CLI's argv, in the DEBUG args line or in any other log line", async () => {
+    for (const cli of ["claude", "codex", "gemini"]) {
+      lane.reset();
+      const r = await gw.call(`${cli}_request`, { prompt: "x", mcpServers: ["mini"] });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(argv().join(" ")).not.toContain(SECRET);
+      expect(argv().join(" ")).not.toContain("x y.log");
+      expect(gw.stderr()).toContain(`${cli} args:`);
+    }
+    expect(gw.stderr()).not.toContain(SECRET);
   });
 
   it("strict policy exposes no MCP server", async () => {
@@ -187,6 +276,14 @@ describe("mcpServers: only servers the user configured, passed per request", () 
     });
     expect(argv().join(" ")).not.toContain("mcp_servers");
     expect(sc(r).approval.decision).toBe("narrow");
+    expect(sc(r).approval.adjusted).toEqual([
+      {
+        field: "mcpServers",
+        asked: ["mini"],
+        applied: [],
+        reason: "strict policy: calls to MCP servers mini not allowed",
+      },
+    ]);
   });
 });
 

@@ -46,10 +46,14 @@ export interface RealLane {
 /**
  * The real CLIs, talking only to our mock on 127.0.0.1, behind the built gateway. Everything lives
  * under a fresh temporary HOME: no test reads or writes the user's ~/.claude, ~/.codex or ~/.gemini.
+ * `root` is where that HOME is made (default the system's temporary directory).
  */
-export async function startRealLane(extraEnv: Record<string, string> = {}): Promise<RealLane> {
+export async function startRealLane(
+  extraEnv: Record<string, string> = {},
+  options: { root?: string } = {},
+): Promise<RealLane> {
   const mock = (await startMockApi({ port: 0 })) as unknown as MockApi;
-  const home = mkdtempSync(join(tmpdir(), "llm-gateway-real-"));
+  const home = mkdtempSync(join(options.root ?? tmpdir(), "llm-gateway-real-"));
   const workdir = join(home, "work");
   mkdirSync(join(home, "tmp"), { recursive: true });
   mkdirSync(workdir, { recursive: true });

@@ -3,7 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApprovalLog, type ApprovalRecord } from "../../src/approval/log.js";
-import { decide, shellOrWriteTools, type Permissions } from "../../src/approval/policy.js";
+import {
+  adjustments,
+  permissionsOf,
+  withGrant,
+  type AnyOptions,
+} from "../../src/approval/options.js";
+import {
+  decide,
+  shellOrWriteTools,
+  type ApprovalPolicy,
+  type Permissions,
+} from "../../src/approval/policy.js";
 
 const nothing: Permissions = {
   bypass: false,
@@ -137,5 +148,56 @@ describe("ApprovalLog", () => {
     const path = join(dir, "approvals.jsonl");
     writeFileSync(path, JSON.stringify(record(1)) + "\n" + '{"id":"torn', { mode: 0o600 });
     expect(new ApprovalLog(path).recent(5).map((r) => r.id)).toEqual(["id-1"]);
+  });
+});
+
+describe("adjusted: every option a request runs with otherwise than asked", () => {
+  const run = (cli: "claude" | "codex" | "gemini", o: AnyOptions, policy: ApprovalPolicy) => {
+    const requested = permissionsOf(cli, o, []);
+    const verdict = decide(requested, policy);
+    return adjustments(cli, o, withGrant(cli, o, verdict.granted, requested), verdict);
+  };
+
+  it("balanced: gemini yolo runs as auto_edit, for the bypass rule's reason", () => {
+    expect(run("gemini", { approvalMode: "yolo" }, "balanced")).toEqual([
+      {
+        field: "approvalMode",
+        asked: "yolo",
+        applied: "auto_edit",
+        reason: "balanced policy: bypass narrowed to workspace writes",
+      },
+    ]);
+  });
+
+  it("strict: codex fullAuto runs read-only; claude loses Bash but keeps Read", () => {
+    expect(run("codex", { fullAuto: true }, "strict")).toEqual([
+      {
+        field: "fullAuto",
+        asked: true,
+        applied: false,
+        reason: "strict policy: workspace writes narrowed to read-only",
+      },
+    ]);
+    expect(run("claude", { allowedTools: ["Read", "Bash(ls)"] }, "strict")).toEqual([
+      {
+        field: "allowedTools",
+        asked: ["Read", "Bash(ls)"],
+        applied: ["Read"],
+        reason: "strict policy: pre-approval of Bash(ls) removed",
+      },
+    ]);
+  });
+
+  it("permissive: codex takes the bypass alone, and says why fullAuto went", () => {
+    const o = { dangerouslyBypassApprovalsAndSandbox: true, fullAuto: true };
+    expect(run("codex", o, "permissive")).toEqual([
+      {
+        field: "fullAuto",
+        asked: true,
+        applied: false,
+        reason: expect.stringMatching(/dangerouslyBypassApprovalsAndSandbox already allows/),
+      },
+    ]);
+    expect(run("claude", { dangerouslySkipPermissions: true }, "permissive")).toEqual([]);
   });
 });

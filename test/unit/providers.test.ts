@@ -135,6 +135,7 @@ describe("claude parser (real samples)", () => {
   it("builds flags and keeps the prompt off argv", () => {
     const inv = claudeProvider.buildInvocation({
       scratchDir: "/tmp/unused",
+      env: {},
       prompt: "--help",
       model: "sonnet",
       session: { mode: "resume", id: "2f9d84c4-046f-4268-ad76-d49aa71edafd" },
@@ -247,6 +248,7 @@ describe("codex parser (real samples)", () => {
   it("puts the resume subcommand and the stdin marker last", () => {
     const inv = codexProvider.buildInvocation({
       scratchDir: "/tmp/unused",
+      env: {},
       prompt: "p",
       model: "gpt-5.5",
       session: { mode: "resume", id: "01a20daf-5320-7ff2-8657-d27ec3fdb9aa" },
@@ -360,6 +362,7 @@ describe("gemini parser (real samples)", () => {
   it("builds flags, sends stdout to a file and keeps the prompt on stdin", () => {
     const inv = geminiProvider.buildInvocation({
       scratchDir: "/tmp/unused",
+      env: {},
       prompt: "-p",
       model: "gemini-2.5-pro",
       session: { mode: "latest" },
