@@ -27,7 +27,7 @@ function makeReadOnly(dir: string): void {
   cleanups.push(() => chmodSync(dir, 0o700)); // cleanups run last first: after chattr -i
   if (process.getuid?.() === 0) {
     execFileSync("chattr", ["+i", dir]);
-    cleanups.push(() => execFileSync("chattr", ["-i", dir]));
+    cleanups.push(() => void execFileSync("chattr", ["-i", dir]));
   }
 }
 
