@@ -74,7 +74,11 @@ export class EarlyStdioTransport implements Transport {
   fail(failure: StartupError): void {
     this.failure = failure;
     for (const message of this.queue.splice(0))
-      if (message.id !== undefined && message.method !== "initialize")
+      if (
+        message.id !== undefined &&
+        message.method !== undefined &&
+        message.method !== "initialize"
+      )
         this.refuseFailed(message.id);
   }
 
