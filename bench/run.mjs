@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,concurrency,big,protocol` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { bigOutputSuite, MiB } from "./lib/big-output.mjs";
 import { concurrencySuite } from "./lib/concurrency.mjs";
 import { overheadSuite } from "./lib/overhead.mjs";
+import { protocolSuite } from "./lib/protocol.mjs";
 import { machineInfo } from "./lib/proc.mjs";
 import { evaluate, markdown, tables, TARGETS } from "./lib/report.mjs";
 import { cleanup, GATEWAY_MAIN, ROOT } from "./lib/sandbox.mjs";
@@ -37,12 +38,14 @@ const SETTINGS = short
       startup: { rounds: 3, warmup: 1, idleMs: 500 },
       concurrency: { rounds: 2, concurrency: 10, latencyMs: 500 },
       big: { sizes: [20 * MiB], rounds: 1, raisedCap: 256 * MiB },
+      protocol: { rounds: 1, idleMs: 500 },
     }
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
       startup: { rounds: 15, warmup: 2, idleMs: 1000 },
       concurrency: { rounds: 3, concurrency: 50, latencyMs: 500 },
       big: { sizes: [20 * MiB, 200 * MiB], rounds: 3, raisedCap: 256 * MiB },
+      protocol: { rounds: 3, idleMs: 1000 },
     };
 
 if (!existsSync(GATEWAY_MAIN)) {
@@ -85,6 +88,13 @@ try {
     log(`== big output (${SETTINGS.big.sizes.map((s) => s / MiB).join(", ")} MB)`);
     results.bigOutput = await bigOutputSuite({ ...SETTINGS.big, log });
     if (results.bigOutput.groups.some((g) => g.runs.some((r) => !r.ok))) failed = true;
+  }
+  if (wanted("protocol")) {
+    log(
+      `== protocol: a 50 MB JSON-RPC line, server/discover first (${SETTINGS.protocol.rounds} rounds)`,
+    );
+    results.protocol = await protocolSuite(SETTINGS.protocol);
+    if (results.protocol.bigLine.runs.some((r) => !r.servedAfter)) failed = true;
   }
 } catch (err) {
   failed = true;

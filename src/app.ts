@@ -9,22 +9,20 @@ import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
 import { Resilience } from "./resilience.js";
-import { openDatabase } from "./store/db.js";
+import { openDatabase, type Db } from "./store/db.js";
 import { JobStore } from "./store/jobs.js";
 import { OutputWriter } from "./store/output-writer.js";
 import { Recorder } from "./store/recorder.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
 import { SessionStore } from "./store/sessions.js";
+import { databaseOpenError } from "./startup-error.js";
 
 /** Builds the gateway (config, stores, jobs, MCP server) and connects it to the transport. */
 export async function startGateway(transport: Transport, version: string): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.debug);
   const dbPath = join(config.home, "gateway.db");
-  const db = openDatabase(dbPath, GATEWAY_MIGRATIONS);
-  // Checkpoints copy the WAL into the database: the output thread, which writes most, does them
-  // (SQLite's default, every 1,000 pages); this thread only as a backstop, off the MCP path.
-  db.pragma("wal_autocheckpoint = 16000");
+  const db = openGatewayDatabase(dbPath);
   const sessions = new SessionStore(db);
   const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
   if (imported)
@@ -71,6 +69,19 @@ export async function startGateway(transport: Transport, version: string): Promi
 
   logger.info(`Starting llm-cli-gateway MCP server v${version}`);
   await server.connect(transport);
+}
+
+/** gateway.db, or a StartupError that names the file, the cause and the fix (never touching the file). */
+function openGatewayDatabase(dbPath: string): Db {
+  try {
+    const db = openDatabase(dbPath, GATEWAY_MIGRATIONS);
+    // Checkpoints copy the WAL into the database: the output thread, which writes most, does them
+    // (SQLite's default, every 1,000 pages); this thread only as a backstop, off the MCP path.
+    db.pragma("wal_autocheckpoint = 16000");
+    return db;
+  } catch (err) {
+    throw databaseOpenError(dbPath, err);
+  }
 }
 
 /** The flight recorder; a recorder that cannot open is reported and replaced by none. */

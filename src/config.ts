@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import type { ApprovalConfig } from "./approval/service.js";
+import { maxMessageBytesFromEnv } from "./mcp/line-reader.js";
 import type { ResilienceConfig } from "./resilience.js";
 import { recorderConfigFromEnv, type RecorderConfig } from "./store/recorder.js";
 
@@ -15,6 +16,12 @@ export interface GatewayConfig {
   timeoutMs: number | undefined;
   /** Cap on one run's stdout plus stderr. `LLM_GATEWAY_MAX_OUTPUT_BYTES`, default 50 MB. */
   maxOutputBytes: number;
+  /**
+   * Longest JSON-RPC message (one stdin line) read; a longer one is skipped as it arrives and
+   * refused. `LLM_GATEWAY_MAX_MESSAGE_BYTES`, default 4 MiB. The bin reads it before this config
+   * loads (mcp/line-reader.ts); it is here so every variable is in one place.
+   */
+  maxMessageBytes: number;
   /** Time between SIGTERM and SIGKILL when a run is stopped. */
   killGraceMs: number;
   /** Jobs running at once in this process, in all and per CLI, and how many may wait. */
@@ -47,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     debug: Boolean(env.DEBUG),
     timeoutMs: positiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
     maxOutputBytes: positiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
+    maxMessageBytes: maxMessageBytesFromEnv(env),
     killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? 1500,
     limits: {
       maxConcurrent: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT") ?? 8,

@@ -3,6 +3,8 @@
 // gateway itself (the MCP SDK, zod, SQLite) loads: see mcp/early-stdio.ts.
 import { readFileSync } from "node:fs";
 import { EarlyStdioTransport } from "./mcp/early-stdio.js";
+import { maxMessageBytesFromEnv } from "./mcp/line-reader.js";
+import { asStartupError } from "./startup-error.js";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
@@ -31,15 +33,31 @@ async function main(): Promise<void> {
   const toolsList = JSON.parse(
     readFileSync(new URL("./tools-list.json", import.meta.url), "utf8"),
   ) as unknown;
-  const transport = new EarlyStdioTransport(version, () => toolsList);
+  const transport = new EarlyStdioTransport(
+    version,
+    () => toolsList,
+    maxMessageBytesFromEnv(process.env),
+  );
   transport.listen();
-  const { startGateway } = await import("./app.js");
-  await startGateway(transport, version);
+  try {
+    const { startGateway } = await import("./app.js");
+    await startGateway(transport, version);
+  } catch (err) {
+    // initialize may have been answered already: stay up and answer every call with the reason,
+    // rather than leave the client's calls unanswered; exit 1 when the client goes.
+    const failure = asStartupError(err);
+    logError(`llm-cli-gateway could not start: ${failure.message}`);
+    transport.fail(failure);
+    if (process.stdin.readableEnded) process.exit(1);
+    process.stdin.on("end", () => process.exit(1));
+  }
+}
+
+function logError(message: string): void {
+  process.stderr.write(`[ERROR] ${new Date().toISOString()} - ${message.replace(/\n/g, " ")}\n`);
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `[ERROR] ${new Date().toISOString()} - ${err instanceof Error ? err.message : String(err)}\n`,
-  );
+  logError(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

@@ -10,13 +10,31 @@ export const TARGETS = {
   bigRssRatio: 2,
   concurrencyRatio: 1.1,
   pingDuringBurstP90Ms: 50,
+  bigLineGrowthMb: 64,
+  discoverMs: 100,
 };
 
 /** [{ name, target, measured, pass }] for everything a run measured. */
 export function evaluate(results) {
   const out = [];
   const add = (name, target, measured, pass) => out.push({ name, target, measured, pass });
-  const { overhead, startup, concurrency, bigOutput } = results;
+  const { overhead, startup, concurrency, bigOutput, protocol } = results;
+  if (protocol) {
+    const b = protocol.bigLine;
+    add(
+      `${b.bytes / MiB} MB JSON-RPC line: peak RSS (max)`,
+      `growth <= ${TARGETS.bigLineGrowthMb} MB (never held whole), still serving`,
+      `${num(b.peakRssMb.max, 0)} MB (+${num(b.growthMb.max, 0)} MB), ${b.runs.map((r) => r.answer).join(", ")} in ${num(b.ms.median, 0)} ms`,
+      b.growthMb.max <= TARGETS.bigLineGrowthMb && b.runs.every((r) => r.servedAfter),
+    );
+    const d = protocol.discover.fromStartMs;
+    add(
+      "server/discover as first message: start to -32601 (median)",
+      `<= ${TARGETS.discoverMs} ms`,
+      `${num(d.median)} ms`,
+      d.median <= TARGETS.discoverMs,
+    );
+  }
   if (overhead) {
     for (const c of overhead.cases) {
       const m = c.gatewayOverheadMs.median;
@@ -113,7 +131,7 @@ export function evaluate(results) {
 function sections(results) {
   const parts = [];
   const textTable = (title, headers, rows) => ({ title, headers, rows });
-  const { overhead, startup, concurrency, bigOutput, targets } = results;
+  const { overhead, startup, concurrency, bigOutput, protocol, targets } = results;
   if (overhead) {
     parts.push(
       textTable(
@@ -215,6 +233,43 @@ function sections(results) {
         "Big output: reply text of 20 / 200 MB (time ms median / p90 / max; peak RSS = VmHWM of that process, max over runs)",
         ["reply", "variant", "time ms", "peak RSS MB", "x relay", "outcome"],
         rows,
+      ),
+    );
+  }
+  if (protocol) {
+    const b = protocol.bigLine;
+    parts.push(
+      textTable(
+        `Protocol: one ${b.bytes / MiB} MB JSON-RPC line (${protocol.rounds} runs; peak RSS = VmHWM, growth over the HWM before the line) and server/discover as the first message`,
+        [
+          "case",
+          "to answer ms",
+          "to next answer ms",
+          "peak RSS MB",
+          "RSS growth MB",
+          "answer",
+          "still serving",
+        ],
+        [
+          [
+            `${b.bytes / MiB} MB tools/call line`,
+            spread(b.ms, 0),
+            spread(b.consumedMs, 0),
+            spread(b.peakRssMb, 0),
+            spread(b.growthMb, 0),
+            [...new Set(b.runs.map((r) => r.answer))].join(", "),
+            b.runs.every((r) => r.servedAfter) ? "yes" : "NO",
+          ],
+          [
+            "server/discover first (from process start)",
+            spread(protocol.discover.fromStartMs),
+            "-",
+            "-",
+            "-",
+            "error -32601",
+            "-",
+          ],
+        ],
       ),
     );
   }

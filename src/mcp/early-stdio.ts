@@ -1,39 +1,61 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
-import { CAPABILITIES, negotiateVersion, SERVER_NAME } from "./identity.js";
-
-type Message = JSONRPCMessage & {
-  id?: RequestId;
-  method?: string;
-  params?: Record<string, unknown>;
-};
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { StartupError } from "../startup-error.js";
+import { CAPABILITIES, negotiateVersion, SERVER_METHODS, SERVER_NAME } from "./identity.js";
+import {
+  checkLine,
+  idInHead,
+  INTERNAL_ERROR,
+  INVALID_REQUEST,
+  METHOD_NOT_FOUND,
+  type IncomingMessage,
+  type RequestId,
+} from "./jsonrpc-check.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, LineReader } from "./line-reader.js";
 
 /**
  * The stdio transport, started before the gateway is loaded. Until the MCP server connects, it
  * answers `initialize`, `ping` and `tools/list` itself (the tool list is built at compile time),
- * and queues everything else; then it replays the queue, `initialize` included so the server
- * learns the client's capabilities, and drops the server's second answer to it. A client thus
- * gets its first answers in the time Node takes to start, while the SDK, zod and SQLite load.
+ * answers requests for methods the server does not have with "method not found", and queues
+ * everything else; then it replays the queue, `initialize` included so the server learns the
+ * client's capabilities, and drops the server's second answer to it. A client thus gets its first
+ * answers in the time Node takes to start, while the SDK, zod and SQLite load.
+ *
+ * It stays the transport afterwards, so what it guarantees holds all along: a line over the
+ * message limit is skipped as it is read, and a line that is not a valid JSON-RPC message gets the
+ * error JSON-RPC prescribes (the SDK would drop it without an answer). If the gateway cannot start,
+ * `fail` turns it into a server that answers every call with the reason and the fix.
  */
 export class EarlyStdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  private readonly queue: Message[] = [];
+  private readonly queue: IncomingMessage[] = [];
   private connected = false;
-  private partial = "";
+  private failure: StartupError | undefined;
+  private readonly reader: LineReader;
   /** The id of the initialize request answered early: the server's answer to it is dropped. */
   private answeredInitialize: RequestId | undefined;
 
   constructor(
     private readonly version: string,
     private readonly toolsList: () => unknown,
-  ) {}
+    maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+  ) {
+    this.reader = new LineReader(maxMessageBytes, {
+      line: (text) => this.onLine(text),
+      oversized: (head) =>
+        this.refuse(
+          idInHead(head),
+          INVALID_REQUEST,
+          `Invalid Request: the message is over the limit of ${maxMessageBytes} bytes (LLM_GATEWAY_MAX_MESSAGE_BYTES) and was skipped`,
+        ),
+    });
+  }
 
   /** Starts reading stdin at once. */
   listen(): void {
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk: string) => this.read(chunk));
+    process.stdin.on("data", (chunk: Buffer) => this.reader.push(chunk));
     process.stdin.on("end", () => this.onclose?.());
     process.stdin.on("error", (err) => this.onerror?.(err));
   }
@@ -41,11 +63,27 @@ export class EarlyStdioTransport implements Transport {
   /** Called by the MCP server when it connects: hand it what arrived meanwhile. */
   async start(): Promise<void> {
     this.connected = true;
-    for (const message of this.queue.splice(0)) this.onmessage?.(message);
+    for (const message of this.queue.splice(0)) this.onmessage?.(message as JSONRPCMessage);
+  }
+
+  /**
+   * The gateway could not start: answer the calls waiting for it, and every later one, with the
+   * reason and the fix; initialize, ping and tools/list keep being answered, so a client connects
+   * and shows the reason where its user looks.
+   */
+  fail(failure: StartupError): void {
+    this.failure = failure;
+    for (const message of this.queue.splice(0))
+      if (
+        message.id !== undefined &&
+        message.method !== undefined &&
+        message.method !== "initialize"
+      )
+        this.refuseFailed(message.id);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    const id = (message as Message).id;
+    const id = (message as IncomingMessage).id;
     if (id !== undefined && id === this.answeredInitialize && !("method" in message)) {
       this.answeredInitialize = undefined;
       return;
@@ -62,33 +100,43 @@ export class EarlyStdioTransport implements Transport {
     process.stdout.write(JSON.stringify(message) + "\n");
   }
 
-  private read(chunk: string): void {
-    const lines = (this.partial + chunk).split("\n");
-    this.partial = lines.pop()!;
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      let message: Message;
-      try {
-        message = JSON.parse(line) as Message;
-      } catch (err) {
-        this.onerror?.(err as Error);
-        continue;
-      }
-      if (this.connected) this.onmessage?.(message);
-      else this.early(message);
-    }
+  private refuse(id: RequestId | null, code: number, message: string, data?: unknown): void {
+    const error = data === undefined ? { code, message } : { code, message, data };
+    this.write({ jsonrpc: "2.0", id, error });
   }
 
-  private early(message: Message): void {
-    const reply = (result: unknown) => this.write({ jsonrpc: "2.0", id: message.id, result });
-    switch (message.method) {
+  private refuseFailed(id: RequestId): void {
+    const { path, reason, fix, message } = this.failure!;
+    this.refuse(id, INTERNAL_ERROR, `llm-cli-gateway could not start: ${message}`, {
+      type: "startup_failed",
+      path,
+      reason,
+      fix,
+    });
+  }
+
+  private onLine(text: string): void {
+    if (!text.trim()) return;
+    const checked = checkLine(text);
+    if (!checked.ok) return this.refuse(checked.id, checked.code, checked.message);
+    if (this.connected) this.onmessage?.(checked.message as JSONRPCMessage);
+    else this.early(checked.message);
+  }
+
+  private early(message: IncomingMessage): void {
+    const { id, method } = message;
+    const reply = (result: unknown) => this.write({ jsonrpc: "2.0", id, result });
+    if (id !== undefined && method !== undefined && !SERVER_METHODS.includes(method))
+      return this.refuse(id, METHOD_NOT_FOUND, `Method not found: ${method}`);
+    switch (method) {
       case "initialize":
         reply({
           protocolVersion: negotiateVersion(message.params?.protocolVersion),
           capabilities: CAPABILITIES,
           serverInfo: { name: SERVER_NAME, version: this.version },
         });
-        this.answeredInitialize = message.id;
+        if (this.failure) return;
+        this.answeredInitialize = id;
         this.queue.push(message);
         return;
       case "ping":
@@ -96,7 +144,8 @@ export class EarlyStdioTransport implements Transport {
       case "tools/list":
         return reply(this.toolsList());
       default:
-        this.queue.push(message);
+        if (!this.failure) this.queue.push(message);
+        else if (id !== undefined && method !== undefined) this.refuseFailed(id);
     }
   }
 }

@@ -24,3 +24,19 @@ export function negotiateVersion(requested: unknown): string {
     ? requested
     : PROTOCOL_VERSIONS[0]!;
 }
+
+/**
+ * Every request method the server answers (a test keeps this in step with the SDK server's
+ * handlers). Before the server has loaded, any other request is answered "method not found" at
+ * once instead of waiting for the server to say the same.
+ */
+export const SERVER_METHODS: readonly string[] = [
+  "initialize",
+  "ping",
+  "tools/list",
+  "tools/call",
+  "tasks/get",
+  "tasks/result",
+  "tasks/list",
+  "tasks/cancel",
+];
