@@ -10,10 +10,15 @@ import type { WorkerReply, WorkerRequest } from "./output-writer.js";
 const MAX_TRANSACTION_CHARS = 256 * 1024;
 
 const port = parentPort!;
-const store = new JobStore(openDatabase((workerData as { dbPath: string }).dbPath, []));
+const db = openDatabase((workerData as { dbPath: string }).dbPath, []);
+db.pragma("secure_delete = ON"); // see app.ts
+const store = new JobStore(db);
 const decoder = new OutputDecoder();
 const queue: OutputChunk[] = [];
 let scheduled = false;
+
+/** An unfinished line that has not grown for this long is stored as it is (see OutputDecoder). */
+const QUIET_MS = 1000;
 
 const reply = (message: WorkerReply) => port.postMessage(message);
 
@@ -33,6 +38,20 @@ function writeQueued(): void {
   }
 }
 
+function schedule(): void {
+  // Messages that arrived together are written together.
+  if (!scheduled) setImmediate(writeQueued);
+  scheduled = true;
+}
+
+setInterval(() => {
+  const chunks = decoder.quiet(QUIET_MS);
+  if (chunks.length) {
+    queue.push(...chunks);
+    schedule();
+  }
+}, QUIET_MS / 2).unref();
+
 port.on("message", (message: WorkerRequest) => {
   if ("flush" in message) {
     writeQueued();
@@ -44,7 +63,5 @@ port.on("message", (message: WorkerRequest) => {
     const chunk = decoder.decode(jobId, stream, bytes);
     if (chunk) queue.push(chunk);
   } else queue.push(...decoder.end(message.end));
-  // Messages that arrived together are written together.
-  if (!scheduled) setImmediate(writeQueued);
-  scheduled = true;
+  schedule();
 });
