@@ -295,6 +295,7 @@ export class JobManager {
       signal: job.abort.signal,
       onSpawn: (pid: number) => store.setPid(job.id, pid, processStartTime(pid)),
       onOutput: keepsOutput ? sink.write : undefined,
+      backpressure: keepsOutput ? sink.backpressure : undefined,
       onStdoutLine: job.options.onProgress && sink.line,
     };
     store.markRunning(job.id);

@@ -42,6 +42,9 @@ export class OutputSink {
     else this.timer ??= setTimeout(() => this.flushAll(), FLUSH_MS);
   };
 
+  /** Resolves when the store has caught up with this output, if it is far behind. */
+  readonly backpressure = (): Promise<void> | undefined => this.writer?.ready();
+
   /** One complete stdout line: maybe a progress note. */
   readonly line = (line: Buffer): void => {
     if (!this.progress || line.length > MAX_PROGRESS_LINE) return;
