@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,concurrency,big,cap` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -12,6 +12,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bigOutputSuite, MiB } from "./lib/big-output.mjs";
+import { capSuite } from "./lib/cap.mjs";
 import { concurrencySuite } from "./lib/concurrency.mjs";
 import { overheadSuite } from "./lib/overhead.mjs";
 import { machineInfo } from "./lib/proc.mjs";
@@ -37,12 +38,14 @@ const SETTINGS = short
       startup: { rounds: 3, warmup: 1, idleMs: 500 },
       concurrency: { rounds: 2, concurrency: 10, latencyMs: 500 },
       big: { sizes: [20 * MiB], rounds: 1, raisedCap: 256 * MiB },
+      cap: { caps: [32 * MiB], modes: ["sync", "async"] },
     }
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
       startup: { rounds: 15, warmup: 2, idleMs: 1000 },
       concurrency: { rounds: 3, concurrency: 50, latencyMs: 500 },
       big: { sizes: [20 * MiB, 200 * MiB], rounds: 3, raisedCap: 256 * MiB },
+      cap: { caps: [50 * MiB, 400 * MiB], modes: ["sync", "async"] },
     };
 
 if (!existsSync(GATEWAY_MAIN)) {
@@ -85,6 +88,14 @@ try {
     log(`== big output (${SETTINGS.big.sizes.map((s) => s / MiB).join(", ")} MB)`);
     results.bigOutput = await bigOutputSuite({ ...SETTINGS.big, log });
     if (results.bigOutput.groups.some((g) => g.runs.some((r) => !r.ok))) failed = true;
+  }
+  if (wanted("cap")) {
+    log(
+      `== output cap (${SETTINGS.cap.caps.map((c) => c / MiB).join(", ")} MB, output 6x the cap)`,
+    );
+    results.cap = await capSuite({ ...SETTINGS.cap, log });
+    if (results.cap.runs.some((r) => !r.category || r.category.startsWith("bench case")))
+      failed = true;
   }
 } catch (err) {
   failed = true;

@@ -225,3 +225,25 @@ describe("file modes", () => {
     expect(tooOpen(gatewayHome)).toEqual([]);
   });
 });
+
+describe("output cap", () => {
+  it("past the cap the run stops, the result says truncated with the byte counts, and at most the cap is stored", async () => {
+    const home = newHome();
+    const gw = await start(home, { LLM_GATEWAY_MAX_OUTPUT_BYTES: "200000" });
+    const prompt = "[[fake:bytes=2000000]]";
+    for (const cli of CLIS) {
+      const sync = await gw.call(`${cli}_request`, { prompt });
+      expect(sync.isError).toBe(true);
+      expect(sc(sync).error.category).toBe("output_overflow");
+      expect(sc(sync).truncated).toMatchObject({ capBytes: 200_000, keptBytes: 200_000 });
+      expect(sc(sync).truncated.seenBytes).toBeGreaterThan(200_000);
+      const { jobId } = sc(await gw.call(`${cli}_request_async`, { prompt }));
+      const status = await waitEnded(gw, jobId);
+      expect(status.error, cli).toMatchObject({ category: "output_overflow" });
+      expect(status.stdoutChars + status.stderrChars).toBeLessThanOrEqual(200_000);
+      const got = sc(await gw.call("llm_job_result", { jobId }));
+      expect(got.result.truncated).toMatchObject({ capBytes: 200_000, keptBytes: 200_000 });
+    }
+    await gw.close();
+  });
+});
