@@ -38,18 +38,12 @@ export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: J
   tools.add({
     name: "llm_job_result",
     description:
-      "A job's result once it ended, its text paged (maxChars bounds all text returned; read on with offset). raw: also the CLI's stdout/stderr. Secrets redacted.",
+      "A job's result once ended, secrets redacted; maxChars bounds all text, offset reads on; raw: stdout/stderr too.",
     inputSchema: z.strictObject({
       jobId,
-      maxChars: z
-        .number()
-        .int()
-        .min(1)
-        .max(1_000_000)
-        .optional()
-        .describe("All text returned, default 20,000"),
-      offset: z.number().int().min(0).optional().describe("Answer offset: a textPage.nextOffset"),
-      raw: z.boolean().optional().describe("Also stdout and stderr pages"),
+      maxChars: z.number().int().min(1).max(1_000_000).optional().describe("Default 20,000"),
+      offset: z.number().int().min(0).optional().describe("textPage.nextOffset"),
+      raw: z.boolean().optional(),
       stdoutOffset: z.number().int().min(0).optional(),
       stderrOffset: z.number().int().min(0).optional(),
     }),
