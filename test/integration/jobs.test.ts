@@ -101,6 +101,8 @@ describe("async jobs", () => {
     expect(whole).toContain("x".repeat(100_000));
     const refused = await gw.call("llm_job_result", { jobId, stdoutOffset: 10 });
     expect(textOf(refused)).toMatch(/^\[invalid_input\] stdoutOffset .* raw: true/);
+    const fractional = await gw.call("llm_job_result", { jobId, offset: 1.5 });
+    expect(textOf(fractional)).toMatch(/^\[invalid_input\].*offset.*integer/);
   });
 
   it("cancels a running job: the process group stops within 2 s, partial output is kept", async () => {

@@ -15,6 +15,9 @@ const status = z.looseObject({
   status: z.string(),
   correlationId: z.string(),
 });
+// Integers without the JSON Schema's safe-integer maximum: every tools/list pays for its 27 characters.
+const offset = z.number().min(0).refine(Number.isInteger, "must be an integer").optional();
+
 /** llm_job_status, llm_job_result and llm_job_cancel: read any job in the store, from any gateway process. */
 export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: JobStore): void {
   const find = (id: string): JobRow => {
@@ -38,14 +41,14 @@ export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: J
   tools.add({
     name: "llm_job_result",
     description:
-      "A job's result once ended, secrets redacted; maxChars bounds all text, offset reads on; raw: stdout/stderr too.",
+      "An ended job's result; maxChars bounds all text, offset reads on; raw adds stdout/stderr.",
     inputSchema: z.strictObject({
       jobId,
       maxChars: z.number().int().min(1).max(1_000_000).optional().describe("Default 20,000"),
-      offset: z.number().int().min(0).optional().describe("textPage.nextOffset"),
+      offset,
       raw: z.boolean().optional(),
-      stdoutOffset: z.number().int().min(0).optional(),
-      stderrOffset: z.number().int().min(0).optional(),
+      stdoutOffset: offset,
+      stderrOffset: offset,
     }),
     // result (its text one page), textPage {offset, totalChars, nextOffset}, redacted; with raw:
     // stdout and stderr {text, offset, totalChars, nextOffset}.
