@@ -35,7 +35,7 @@ export function evaluate(results) {
       `${label}: says truncated`,
       "output_overflow + truncated",
       r.category,
-      r.ok !== false && !!r.truncated,
+      r.category === "output_overflow" && !!r.truncated,
     );
   }
   if (overhead) {

@@ -13,8 +13,8 @@ export type WorkerReply = { flushed: number } | { stored: number } | { error: st
  * Bytes sent to the thread and not yet stored: above HIGH the writer asks its callers to wait
  * (they stop reading the CLI's output), until the thread is down to LOW.
  */
-const BACKLOG_HIGH = 8 * 1024 * 1024;
-const BACKLOG_LOW = 2 * 1024 * 1024;
+const BACKLOG_HIGH = 4 * 1024 * 1024;
+const BACKLOG_LOW = 1024 * 1024;
 
 /**
  * Stores running jobs' output from a worker thread: with a hundred CLIs streaming, decoding and
