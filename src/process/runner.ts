@@ -185,7 +185,11 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       timers.push(
         setInterval(() => {
           if (outFile && pid !== undefined && !stopped) readFile(outFile);
-          if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
+          if (
+            spec.idleTimeoutMs &&
+            !paused &&
+            performance.now() - lastActivity > spec.idleTimeoutMs
+          )
             stop("idle_timeout");
         }, every),
       );

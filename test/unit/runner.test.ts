@@ -142,6 +142,29 @@ describe("runProcess", () => {
     expect(out.keptBytes).toBe(1_000_000);
   });
 
+  it.each([false, true])(
+    "backpressure (stdout to a file: %s): output is not read while the store catches up, and none is lost when the CLI exits meanwhile",
+    async (stdoutToFile) => {
+      let waits = 0;
+      const started = Date.now();
+      // The file-backed stdout is read every 100 ms: the CLI is still running at the first read.
+      const out = await run(
+        "process.stdout.write('w'.repeat(2_000_000)); setTimeout(() => {}, 300)",
+        {
+          stdoutToFile,
+          // Longer than the 1 s the runner waits for the pipes after the exit.
+          backpressure: () =>
+            waits++ === 0 ? new Promise<void>((r) => setTimeout(r, 1500)) : undefined,
+        },
+      );
+      expect(waits).toBeGreaterThanOrEqual(1);
+      // A pipe is not read meanwhile; a file is read whole once the CLI has exited.
+      if (!stdoutToFile) expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(out.stopped).toBeUndefined();
+      expect(out.stdout).toBe("w".repeat(2_000_000));
+    },
+  );
+
   it("stops a run when its signal aborts", async () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 200);
