@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big,protocol` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,concurrency,big,protocol,cap` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -12,6 +12,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bigOutputSuite, MiB } from "./lib/big-output.mjs";
+import { capSuite } from "./lib/cap.mjs";
 import { concurrencySuite } from "./lib/concurrency.mjs";
 import { overheadSuite } from "./lib/overhead.mjs";
 import { protocolSuite } from "./lib/protocol.mjs";
@@ -39,6 +40,7 @@ const SETTINGS = short
       concurrency: { rounds: 2, concurrency: 10, latencyMs: 500 },
       big: { sizes: [20 * MiB], rounds: 1, raisedCap: 256 * MiB },
       protocol: { rounds: 1, idleMs: 500 },
+      cap: { caps: [32 * MiB], modes: ["sync", "async"] },
     }
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
@@ -46,6 +48,7 @@ const SETTINGS = short
       concurrency: { rounds: 3, concurrency: 50, latencyMs: 500 },
       big: { sizes: [20 * MiB, 200 * MiB], rounds: 3, raisedCap: 256 * MiB },
       protocol: { rounds: 3, idleMs: 1000 },
+      cap: { caps: [50 * MiB, 400 * MiB], modes: ["sync", "async"] },
     };
 
 if (!existsSync(GATEWAY_MAIN)) {
@@ -95,6 +98,14 @@ try {
     );
     results.protocol = await protocolSuite(SETTINGS.protocol);
     if (results.protocol.bigLine.runs.some((r) => !r.servedAfter)) failed = true;
+  }
+  if (wanted("cap")) {
+    log(
+      `== output cap (${SETTINGS.cap.caps.map((c) => c / MiB).join(", ")} MB, output 6x the cap)`,
+    );
+    results.cap = await capSuite({ ...SETTINGS.cap, log });
+    if (results.cap.runs.some((r) => !r.category || r.category.startsWith("bench case")))
+      failed = true;
   }
 } catch (err) {
   failed = true;

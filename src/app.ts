@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase, type Db } from "./store/db.js";
+import { narrowTree } from "./store/private-files.js";
 import { JobStore } from "./store/jobs.js";
 import { OutputWriter } from "./store/output-writer.js";
 import { Recorder } from "./store/recorder.js";
@@ -21,6 +22,8 @@ import { databaseOpenError } from "./startup-error.js";
 export async function startGateway(transport: Transport, version: string): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.debug);
+  // Owner-only, whatever created the home and its files first (an older version, the umask).
+  narrowTree(config.home);
   const dbPath = join(config.home, "gateway.db");
   const db = openGatewayDatabase(dbPath);
   const sessions = new SessionStore(db);
@@ -78,6 +81,8 @@ function openGatewayDatabase(dbPath: string): Db {
     // Checkpoints copy the WAL into the database: the output thread, which writes most, does them
     // (SQLite's default, every 1,000 pages); this thread only as a backstop, off the MCP path.
     db.pragma("wal_autocheckpoint = 16000");
+    // Pruned job output is overwritten, not left in free pages (the output thread's connection too).
+    db.pragma("secure_delete = ON");
     return db;
   } catch (err) {
     throw databaseOpenError(dbPath, err);

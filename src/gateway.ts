@@ -90,6 +90,12 @@ export interface GatewayResult {
   thinking?: string[];
   /** The CLI's own final JSON result (claude outputFormat "json"). */
   raw?: unknown;
+  /**
+   * Set when the output passed the cap (error output_overflow): the cap, the bytes kept (the
+   * job's stored output) and the bytes read before the process stopped. The text is then the
+   * start of the answer at most.
+   */
+  truncated?: { capBytes: number; keptBytes: number; seenBytes: number };
 }
 
 export type ModelSource = "cli" | "request" | "config" | "default";
@@ -149,6 +155,8 @@ export interface RunHooks {
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
   onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  /** See RunSpec.backpressure. */
+  backpressure?: () => Promise<void> | undefined;
   onStdoutLine?: (line: Buffer) => void;
 }
 
@@ -231,6 +239,7 @@ export class Gateway {
       signal: hooks.signal,
       onSpawn: hooks.onSpawn,
       onOutput: hooks.onOutput,
+      backpressure: hooks.backpressure,
       onStdoutLine: hooks.onStdoutLine,
       retainStdoutLine: (head) => provider.retain(head),
     }).finally(
@@ -320,6 +329,12 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
   };
   // The gateway's own stop outranks whatever the killed CLI printed about it.
   if (run.stopped) result.error = stopFailure(run.stopped, ctx);
+  if (run.stopped === "output_overflow")
+    result.truncated = {
+      capBytes: ctx.maxOutputBytes,
+      keptBytes: run.keptBytes,
+      seenBytes: run.outputBytes,
+    };
   return result;
 }
 
@@ -353,7 +368,7 @@ function stopFailure(
     case "output_overflow":
       return {
         category: "output_overflow",
-        message: `Output exceeded the ${ctx.maxOutputBytes}-byte cap (LLM_GATEWAY_MAX_OUTPUT_BYTES); the process was stopped`,
+        message: `Output exceeded the ${ctx.maxOutputBytes}-byte cap (LLM_GATEWAY_MAX_OUTPUT_BYTES); the process was stopped, the rest not read (see truncated)`,
       };
     case "canceled":
       return { category: "canceled", message: "The request was canceled; the process was stopped" };

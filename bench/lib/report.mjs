@@ -18,7 +18,7 @@ export const TARGETS = {
 export function evaluate(results) {
   const out = [];
   const add = (name, target, measured, pass) => out.push({ name, target, measured, pass });
-  const { overhead, startup, concurrency, bigOutput, protocol } = results;
+  const { overhead, startup, concurrency, bigOutput, protocol, cap } = results;
   if (protocol) {
     const b = protocol.bigLine;
     add(
@@ -33,6 +33,27 @@ export function evaluate(results) {
       `<= ${TARGETS.discoverMs} ms`,
       `${num(d.median)} ms`,
       d.median <= TARGETS.discoverMs,
+    );
+  }
+  for (const r of cap?.runs ?? []) {
+    const label = `cap ${r.cap / MiB} MB, ${r.cli} ${r.mode}, output 6x`;
+    add(
+      `${label}: peak RSS - idle`,
+      `<= 2x cap (${(2 * r.cap) / MiB} MB)`,
+      `${num(r.peakOverIdleMb, 0)} MB`,
+      r.peakOverIdleMb <= (2 * r.cap) / MiB,
+    );
+    add(
+      `${label}: output stored`,
+      `<= cap`,
+      `${r.storedChars} chars (gateway.db ${num(r.dbMb, 1)} MB)`,
+      r.storedChars <= r.cap,
+    );
+    add(
+      `${label}: says truncated`,
+      "output_overflow + truncated",
+      r.category,
+      r.category === "output_overflow" && !!r.truncated,
     );
   }
   if (overhead) {
@@ -270,6 +291,36 @@ function sections(results) {
             "-",
           ],
         ],
+      ),
+    );
+  }
+  if (results.cap) {
+    parts.push(
+      textTable(
+        "Output cap: the CLI would print 6x the cap (LLM_GATEWAY_MAX_OUTPUT_BYTES); gateway.db with its -wal after the run",
+        [
+          "cap",
+          "cli",
+          "call",
+          "idle RSS MB",
+          "peak RSS MB",
+          "peak - idle",
+          "gateway.db MB",
+          "ms",
+          "outcome",
+        ],
+        results.cap.runs.map((r) => [
+          `${r.cap / MiB} MB`,
+          r.cli,
+          r.mode,
+          num(r.idleRssMb, 0),
+          num(r.peakRssMb, 0),
+          num(r.peakOverIdleMb, 0),
+          r.storedChars,
+          num(r.dbMb, 1),
+          num(r.ms, 0),
+          `${r.category}${r.truncated ? ` truncated ${JSON.stringify(r.truncated)}` : ", no truncated field"}`,
+        ]),
       ),
     );
   }

@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
+import { narrowIfPresent } from "../store/private-files.js";
 import { recorderConfigFromEnv } from "../store/recorder.js";
 
 /**
@@ -170,6 +171,8 @@ function openReadOnly(path: string): Database.Database {
     db.pragma("query_only = ON");
   }
   db.pragma("busy_timeout = 5000");
+  // Opening may create the -wal and -shm files: owner-only, like the database (they hold its pages).
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) narrowIfPresent(file);
   const isRecorder = db
     .prepare(
       `SELECT count(*) FROM sqlite_master WHERE name IN ('calls', 'usage_daily', 'calls_fts')`,

@@ -16,6 +16,7 @@ import {
   type JobStore,
 } from "../store/jobs.js";
 import type { OutputWriter } from "../store/output-writer.js";
+import { redactJson, redactSecrets } from "../store/redact.js";
 import { OutputSink, type ProgressUpdate } from "./output.js";
 
 export interface JobLimits {
@@ -282,8 +283,10 @@ export class JobManager {
   private async execute(job: Pending): Promise<void> {
     const { store, gateway, resilience, logger } = this.o;
     const { cli } = job.prepared;
+    // A sync job's caller gets the answer itself: its output is never stored (see settle).
+    const keepsOutput = job.options.kind !== "sync";
     const sink = new OutputSink(
-      this.o.output,
+      keepsOutput ? this.o.output : undefined,
       job.id,
       (line) => PROVIDERS[cli].progress(line),
       job.options.onProgress,
@@ -291,7 +294,8 @@ export class JobManager {
     const hooks = {
       signal: job.abort.signal,
       onSpawn: (pid: number) => store.setPid(job.id, pid, processStartTime(pid)),
-      onOutput: sink.write,
+      onOutput: keepsOutput ? sink.write : undefined,
+      backpressure: keepsOutput ? sink.backpressure : undefined,
       onStdoutLine: job.options.onProgress && sink.line,
     };
     store.markRunning(job.id);
@@ -353,9 +357,7 @@ export class JobManager {
 
   private settle(job: Pending, outcome: GatewayResult, status: JobStatus): void {
     const result = { ...outcome, ...job.extras };
-    // The CLI's raw JSON repeats the answer: the stored result keeps one copy.
-    const { raw: _raw, ...stored } = result;
-    this.o.store.finish(job.id, status, stored, result.error);
+    this.o.store.finish(job.id, status, ...storedOutcome(job.options.kind, result));
     this.o.recorder.finish(job.callId, {
       status: status === "queued" || status === "running" ? undefined : status,
       responseText: result.text,
@@ -418,6 +420,27 @@ export class JobManager {
     if (dead.length) this.o.recorder.markInterrupted();
     store.pruneEndedBefore(new Date(now - this.o.retentionMs).toISOString());
   }
+}
+
+/**
+ * What gateway.db keeps of a finished job. A sync job's caller has the answer, so only its
+ * metadata stays (status, times, error category): no answer, no error text (it may quote the
+ * output). Async and task results are read back later: kept with secrets redacted, like the
+ * flight recorder's texts, until the job retention ends.
+ */
+function storedOutcome(
+  kind: JobKind,
+  result: GatewayResult,
+): [unknown, { category: string; message: string } | undefined] {
+  if (kind === "sync")
+    return [undefined, result.error && { category: result.error.category, message: "" }];
+  // The CLI's raw JSON repeats the answer: the stored result keeps one copy.
+  const { raw: _raw, ...stored } = result;
+  const error = result.error && {
+    category: result.error.category,
+    message: redactSecrets(result.error.message),
+  };
+  return [{ ...(redactJson(stored) as object), redacted: true }, error];
 }
 
 const interruptedError = {

@@ -16,7 +16,8 @@ export interface ProgressUpdate {
 
 /**
  * Appends a running job's output to the store in chunks (never rewriting it), and turns complete
- * stdout lines into throttled progress notes.
+ * stdout lines into throttled progress notes. Without a writer (a sync job, whose caller gets the
+ * answer itself) the output is not stored at all.
  */
 export class OutputSink {
   private readonly pending: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
@@ -25,7 +26,7 @@ export class OutputSink {
   private readonly progress: Throttle | undefined;
 
   constructor(
-    private readonly writer: OutputWriter,
+    private readonly writer: OutputWriter | undefined,
     private readonly jobId: string,
     private readonly describe: (line: string) => string | undefined,
     onProgress?: (update: ProgressUpdate) => void,
@@ -34,11 +35,15 @@ export class OutputSink {
   }
 
   readonly write = (stream: OutputStream, chunk: Buffer): void => {
+    if (!this.writer) return;
     this.pending[stream].push(chunk);
     this.pendingBytes[stream] += chunk.length;
     if (this.pendingBytes[stream] >= FLUSH_BYTES) this.flush(stream);
     else this.timer ??= setTimeout(() => this.flushAll(), FLUSH_MS);
   };
+
+  /** Resolves when the store has caught up with this output, if it is far behind. */
+  readonly backpressure = (): Promise<void> | undefined => this.writer?.ready();
 
   /** One complete stdout line: maybe a progress note. */
   readonly line = (line: Buffer): void => {
@@ -52,6 +57,7 @@ export class OutputSink {
     clearTimeout(this.timer);
     this.flushAll();
     this.progress?.close();
+    if (!this.writer) return Promise.resolve();
     this.writer.end(this.jobId);
     return this.writer.flush();
   }
@@ -69,7 +75,7 @@ export class OutputSink {
     const bytes = Buffer.allocUnsafeSlow(size);
     let at = 0;
     for (const chunk of this.pending[stream]) at += chunk.copy(bytes, at);
-    this.writer.append(this.jobId, stream, bytes);
+    this.writer!.append(this.jobId, stream, bytes);
     this.pending[stream] = [];
     this.pendingBytes[stream] = 0;
   }

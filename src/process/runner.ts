@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -26,6 +26,11 @@ export interface RunSpec {
   spawner?: Spawner;
   /** Called with each piece of output as it arrives, as bytes (storage decodes them elsewhere). */
   onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  /**
+   * Asked after each piece of output: a promise means "wait": the output is not read (the CLI
+   * blocks on its writes) until it resolves. Keeps a slow store from queueing up the output.
+   */
+  backpressure?: () => Promise<void> | undefined;
   /** Called with each complete stdout line, as bytes without the newline (costs a copy of long lines). */
   onStdoutLine?: (line: Buffer) => void;
   /**
@@ -53,10 +58,17 @@ export interface RunOutcome {
   durationMs: number;
   /** Why the gateway stopped the process, when it did. */
   stopped?: StopReason;
+  /** Bytes of stdout plus stderr read, and of those the bytes kept (at most maxOutputBytes). */
+  outputBytes: number;
+  keptBytes: number;
   /** Set when the process could not be started at all (ENOENT, EACCES, ...). */
   spawnError?: NodeJS.ErrnoException;
 }
 
+/** What a run stopped at the output cap keeps for parsing: the start of stdout, the end of stderr (bytes, characters). */
+const OVERFLOW_KEPT = 1024 * 1024;
+/** A file-backed stdout is read in pieces of this size (the lines kept are copied out of them). */
+const FILE_READ_BYTES = 1024 * 1024;
 /** How often a file-backed stdout is read for new output. */
 const FILE_POLL_MS = 100;
 /** After the process exits, how long to wait for its pipes to close (grandchildren may hold them). */
@@ -76,14 +88,30 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
     let exit: Exit | undefined;
     let finished = false;
     const timers: NodeJS.Timeout[] = [];
+    const pipes: NodeJS.ReadableStream[] = [];
+    /** Set while output is not read (see RunSpec.backpressure). */
+    let paused: Promise<void> | undefined;
+
+    const throttle = () => {
+      const wait = paused || finished ? undefined : spec.backpressure?.();
+      if (!wait) return;
+      paused = wait;
+      for (const pipe of pipes) pipe.pause();
+      void wait.then(() => {
+        paused = undefined;
+        lastActivity = performance.now(); // the CLI was waiting for us, not idle
+        if (!finished) for (const pipe of pipes) pipe.resume();
+      });
+    };
 
     const signalGroup = (sig: NodeJS.Signals) => {
       if (pid !== undefined) killGroup(pid, sig);
     };
 
     const stop = (reason: StopReason) => {
-      if (stopped || finished) return;
+      if (stopped) return;
       stopped = reason;
+      if (finished) return; // the output read after the exit passed the cap: reported, nothing to stop
       signalGroup("SIGTERM");
       timers.push(setTimeout(() => signalGroup("SIGKILL"), spec.killGraceMs).unref());
     };
@@ -95,12 +123,33 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       const room = spec.maxOutputBytes - outputBytes;
       outputBytes += chunk.length;
       if (chunk.length > room) {
-        stop("output_overflow");
-        if (room <= 0) return;
-        chunk = chunk.subarray(0, room);
+        if (room > 0) {
+          (stream === "stdout" ? stdout : stderr).push(chunk.subarray(0, room));
+          spec.onOutput?.(stream, chunk.subarray(0, room));
+        }
+        if (stopped !== "output_overflow") {
+          stop("output_overflow");
+          // Past the cap the run is an error: keep only what explains it, so that memory stays
+          // bounded by the cap (the whole kept output goes to the job's store, if it keeps one).
+          stdout.overflowed(OVERFLOW_KEPT);
+          stderr.overflowed(OVERFLOW_KEPT);
+        }
+        return;
       }
       (stream === "stdout" ? stdout : stderr).push(chunk);
       spec.onOutput?.(stream, chunk);
+      throttle();
+    };
+
+    /** What the CLI wrote to its stdout file since the last read, up to one byte past the cap. */
+    const readFile = (file: TailedFile) => {
+      while (stopped !== "output_overflow" && (!paused || finished)) {
+        const piece = file.readNew(
+          Math.min(FILE_READ_BYTES, spec.maxOutputBytes - outputBytes + 1),
+        );
+        if (piece.length === 0) return;
+        take("stdout", piece);
+      }
     };
 
     const finish = (spawnError?: NodeJS.ErrnoException) => {
@@ -111,8 +160,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       // Leave nothing behind: helpers the CLI started in its group go too.
       signalGroup("SIGKILL");
       if (outFile) {
-        if (stopped !== "output_overflow")
-          take("stdout", outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
+        readFile(outFile);
         outFile.close();
       }
       resolve({
@@ -121,6 +169,8 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
         exitCode: exit?.code ?? null,
         signal: exit?.signal ?? null,
         durationMs: Math.round(performance.now() - started),
+        outputBytes,
+        keptBytes: Math.min(outputBytes, spec.maxOutputBytes),
         ...(stopped ? { stopped } : {}),
         ...(spawnError ? { spawnError } : {}),
       });
@@ -134,9 +184,12 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
       const every = Math.min(FILE_POLL_MS, spec.idleTimeoutMs ?? FILE_POLL_MS);
       timers.push(
         setInterval(() => {
-          if (outFile && pid !== undefined && !stopped)
-            take("stdout", outFile.readNew(spec.maxOutputBytes - outputBytes + 1));
-          if (spec.idleTimeoutMs && performance.now() - lastActivity > spec.idleTimeoutMs)
+          if (outFile && pid !== undefined && !stopped) readFile(outFile);
+          if (
+            spec.idleTimeoutMs &&
+            !paused &&
+            performance.now() - lastActivity > spec.idleTimeoutMs
+          )
             stop("idle_timeout");
         }, every),
       );
@@ -156,6 +209,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
           ] as const) {
             if (!pipe) continue;
             openPipes++;
+            pipes.push(pipe);
             pipe.on("data", (chunk: Buffer) => take(stream, chunk));
             pipe.on("error", () => {}); // a reset pipe ends like a closed one
             pipe.on("close", () => --openPipes === 0 && exit && finish());
@@ -169,8 +223,14 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
           void child.exited.then((result) => {
             exit = result;
             if (openPipes === 0) finish();
-            // Grandchildren may hold the pipes open: stop waiting for them after a while.
-            else timers.push(setTimeout(() => finish(), PIPE_DRAIN_MS).unref());
+            // Grandchildren may hold the pipes open: stop waiting for them after a while (not
+            // counting the time the pipes were not read).
+            else {
+              const drained = () =>
+                paused ? void paused.then(later) : openPipes === 0 || finish();
+              const later = () => timers.push(setTimeout(drained, PIPE_DRAIN_MS).unref());
+              later();
+            }
           });
         },
         (err: NodeJS.ErrnoException) => {
@@ -184,10 +244,16 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
 /** Decodes a byte stream as UTF-8 without splitting a character across chunks. */
 class TextCollector {
   private readonly decoder = new StringDecoder("utf8");
-  private readonly parts: string[] = [];
+  private parts: string[] = [];
 
   push(chunk: Buffer): void {
     this.parts.push(this.decoder.write(chunk));
+  }
+
+  /** Nothing more comes: keep only the last `maxChars` (where an error is reported). */
+  overflowed(maxChars: number): void {
+    const text = this.parts.join("");
+    this.parts = [text.slice(-maxChars)];
   }
 
   text(): string {
@@ -196,9 +262,18 @@ class TextCollector {
   }
 }
 
-/** Splits a byte stream into lines and keeps, decoded, what `retain` asks for. */
+const NEWLINE = Buffer.from("\n");
+
+/** The line, copied if it is a small part of a bigger chunk (which would otherwise stay in memory). */
+const owned = (line: Buffer) =>
+  line.length * 2 < line.buffer.byteLength ? Buffer.from(line) : line;
+
+/**
+ * Splits a byte stream into lines and keeps what `retain` asks for, as bytes until the end (a
+ * decoded string of text with non-Latin-1 characters costs two bytes a character).
+ */
 class LineCollector {
-  private readonly kept: string[] = [];
+  private kept: Buffer[] = [];
   private partial: Buffer[] = [];
 
   constructor(
@@ -210,19 +285,34 @@ class LineCollector {
     let start = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
       this.partial.push(chunk.subarray(start, nl));
-      this.line("\n");
+      this.line(true);
       start = nl + 1;
     }
     if (start < chunk.length) this.partial.push(chunk.subarray(start));
   }
 
+  /**
+   * Nothing more comes: the unfinished line is dropped (cut at the cap, it cannot parse), and of
+   * the kept lines only the first `maxBytes` or so (the session id and the answer's start).
+   */
+  overflowed(maxBytes: number): void {
+    this.partial = [];
+    let bytes = 0;
+    let n = 0;
+    while (n < this.kept.length && bytes < maxBytes) bytes += this.kept[n++]!.length;
+    if (this.kept[n] === NEWLINE) n++; // the line's end
+    this.kept = this.kept.slice(0, n);
+  }
+
   text(): string {
-    if (this.partial.length) this.line("");
-    return this.kept.join("");
+    if (this.partial.length) this.line(false);
+    const bytes = Buffer.concat(this.kept);
+    this.kept = [];
+    return bytes.toString("utf8");
   }
 
   /** The line in `partial` is complete. Most lines are one piece; long ones are joined only if needed. */
-  private line(end: "\n" | ""): void {
+  private line(newline: boolean): void {
     const pieces = this.partial;
     this.partial = [];
     const whole = () => (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
@@ -231,13 +321,11 @@ class LineCollector {
     const head =
       pieces[0]!.length >= LINE_HEAD_BYTES || pieces.length === 1 ? pieces[0]! : (line ??= whole());
     const verdict = this.retain(head.toString("utf8", 0, LINE_HEAD_BYTES));
-    if (verdict === "keep") this.kept.push((line ?? whole()).toString("utf8") + end);
-    else if (verdict !== "drop") this.kept.push(verdict.replace + end);
+    if (verdict === "drop") return;
+    this.kept.push(verdict === "keep" ? owned(line ?? whole()) : Buffer.from(verdict.replace));
+    if (newline) this.kept.push(NEWLINE);
   }
 }
-
-/** One buffer for every file read: reads are synchronous, and this runs on one thread. */
-const readBuffer = Buffer.allocUnsafe(1 << 20);
 
 /**
  * A private temporary file the child writes its stdout to, read as it grows. The file is unlinked
@@ -248,24 +336,19 @@ class TailedFile {
   readonly fd = openSync(this.path, "wx+", 0o600); // a new file, owner-only
   private offset = 0;
 
-  /** The bytes written since the last call, at most `limit` of them. */
+  /** The bytes written since the last call, at most `limit` of them, read into one buffer. */
   readNew(limit: number): Buffer {
-    const parts: Buffer[] = [];
+    const size = Math.min(limit, fstatSync(this.fd).size - this.offset);
+    if (size <= 0) return Buffer.alloc(0);
+    const bytes = Buffer.allocUnsafe(size);
     let total = 0;
-    while (total < limit) {
-      const n = readSync(
-        this.fd,
-        readBuffer,
-        0,
-        Math.min(readBuffer.length, limit - total),
-        this.offset,
-      );
+    while (total < size) {
+      const n = readSync(this.fd, bytes, total, size - total, this.offset);
       if (n === 0) break;
       this.offset += n;
       total += n;
-      parts.push(Buffer.from(readBuffer.subarray(0, n)));
     }
-    return Buffer.concat(parts);
+    return total === size ? bytes : bytes.subarray(0, total);
   }
 
   unlink(): void {

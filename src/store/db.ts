@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { narrowIfPresent, privateDir, privateFile } from "./private-files.js";
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -14,17 +14,17 @@ export type Migration = (db: Db) => void;
  * owner-only modes on the directory and the files.
  */
 export function openDatabase(path: string, migrations: readonly Migration[]): Db {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const isNew = !existsSync(path);
+  privateDir(dirname(path));
+  // Made 0600 before SQLite opens it, so that its -wal and -shm files (which take the database
+  // file's mode) are never readable by others either, not even for a moment.
+  privateFile(path);
   const db = new Database(path);
   db.pragma("busy_timeout = 10000");
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  if (isNew) chmodSync(path, 0o600);
   migrate(db, migrations);
-  for (const suffix of ["-wal", "-shm"])
-    if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+  for (const suffix of ["-wal", "-shm"]) narrowIfPresent(path + suffix);
   return db;
 }
 

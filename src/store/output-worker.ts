@@ -10,10 +10,19 @@ import type { WorkerReply, WorkerRequest } from "./output-writer.js";
 const MAX_TRANSACTION_CHARS = 256 * 1024;
 
 const port = parentPort!;
-const store = new JobStore(openDatabase((workerData as { dbPath: string }).dbPath, []));
+const db = openDatabase((workerData as { dbPath: string }).dbPath, []);
+db.pragma("secure_delete = ON"); // see app.ts
+const store = new JobStore(db);
 const decoder = new OutputDecoder();
-const queue: OutputChunk[] = [];
+/**
+ * What is still to store, in order: bytes are decoded only when their transaction is written, so a
+ * backlog (a CLI printing faster than SQLite stores) waits as bytes, not as twice as big strings.
+ */
+const queue: (WorkerRequest | OutputChunk[])[] = [];
 let scheduled = false;
+
+/** An unfinished line that has not grown for this long is stored as it is (see OutputDecoder). */
+const QUIET_MS = 1000;
 
 const reply = (message: WorkerReply) => port.postMessage(message);
 
@@ -21,17 +30,50 @@ function writeQueued(): void {
   scheduled = false;
   while (queue.length) {
     let chars = 0;
-    let n = 0;
-    while (n < queue.length && (n === 0 || chars < MAX_TRANSACTION_CHARS))
-      chars += queue[n++]!.text.length;
-    const batch = queue.splice(0, n);
+    let bytes = 0;
+    const batch: OutputChunk[] = [];
+    while (queue.length && chars < MAX_TRANSACTION_CHARS) {
+      const item = queue.shift()!;
+      if (!Array.isArray(item) && "chunk" in item) bytes += item.chunk.bytes.byteLength;
+      for (const chunk of decoded(item)) {
+        batch.push(chunk);
+        chars += chunk.text.length;
+      }
+    }
     try {
       store.appendOutput(batch);
     } catch (err) {
-      reply({ error: `job output not stored (${n} chunks): ${String(err)}` });
+      reply({ error: `job output not stored (${batch.length} chunks): ${String(err)}` });
     }
+    if (bytes) reply({ stored: bytes });
   }
 }
+
+function schedule(): void {
+  // Messages that arrived together are written together.
+  if (!scheduled) setImmediate(writeQueued);
+  scheduled = true;
+}
+
+function decoded(item: WorkerRequest | OutputChunk[]): OutputChunk[] {
+  if (Array.isArray(item)) return item;
+  if ("chunk" in item) {
+    const { jobId, stream, bytes } = item.chunk;
+    const chunk = decoder.decode(jobId, stream, bytes);
+    return chunk ? [chunk] : [];
+  }
+  return "end" in item ? decoder.end(item.end) : [];
+}
+
+setInterval(() => {
+  // Only with nothing queued: a queued chunk may continue the line.
+  if (queue.length) return;
+  const chunks = decoder.quiet(QUIET_MS);
+  if (chunks.length) {
+    queue.push(chunks);
+    schedule();
+  }
+}, QUIET_MS / 2).unref();
 
 port.on("message", (message: WorkerRequest) => {
   if ("flush" in message) {
@@ -39,12 +81,6 @@ port.on("message", (message: WorkerRequest) => {
     reply({ flushed: message.flush });
     return;
   }
-  if ("chunk" in message) {
-    const { jobId, stream, bytes } = message.chunk;
-    const chunk = decoder.decode(jobId, stream, bytes);
-    if (chunk) queue.push(chunk);
-  } else queue.push(...decoder.end(message.end));
-  // Messages that arrived together are written together.
-  if (!scheduled) setImmediate(writeQueued);
-  scheduled = true;
+  queue.push(message);
+  schedule();
 });

@@ -7,7 +7,14 @@ export type WorkerRequest =
   | { chunk: { jobId: string; stream: OutputStream; bytes: Uint8Array } }
   | { end: string }
   | { flush: number };
-export type WorkerReply = { flushed: number } | { error: string };
+export type WorkerReply = { flushed: number } | { stored: number } | { error: string };
+
+/**
+ * Bytes sent to the thread and not yet stored: above HIGH the writer asks its callers to wait
+ * (they stop reading the CLI's output), until the thread is down to LOW.
+ */
+const BACKLOG_HIGH = 4 * 1024 * 1024;
+const BACKLOG_LOW = 1024 * 1024;
 
 /**
  * Stores running jobs' output from a worker thread: with a hundred CLIs streaming, decoding and
@@ -19,6 +26,8 @@ export class OutputWriter {
   private inline: OutputDecoder | undefined;
   private nextFlush = 0;
   private readonly flushes = new Map<number, () => void>();
+  private backlog = 0;
+  private caughtUp: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly dbPath: string,
@@ -33,11 +42,31 @@ export class OutputWriter {
       if (chunk) this.storeInline([chunk]);
       return;
     }
+    this.backlog += bytes.byteLength;
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     this.start().postMessage(
       { chunk: { jobId, stream, bytes } } satisfies WorkerRequest,
       owned ? [bytes.buffer as ArrayBuffer] : [],
     );
+  }
+
+  /** Resolves when the thread has caught up, if it is far behind; undefined otherwise. */
+  ready(): Promise<void> | undefined {
+    if (this.inline || this.backlog < BACKLOG_HIGH) return undefined;
+    if (!this.caughtUp) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.caughtUp = { promise, resolve };
+    }
+    return this.caughtUp.promise;
+  }
+
+  private stored(bytes: number): void {
+    this.backlog = Math.max(0, this.backlog - bytes);
+    if (this.backlog <= BACKLOG_LOW || this.inline) {
+      this.caughtUp?.resolve();
+      this.caughtUp = undefined;
+    }
   }
 
   /** The job's output is complete. */
@@ -59,6 +88,7 @@ export class OutputWriter {
   async close(): Promise<void> {
     await this.flush();
     this.inline = new OutputDecoder(); // appends after close (none expected) are still stored
+    this.stored(Infinity);
     await this.worker?.terminate();
   }
 
@@ -74,10 +104,14 @@ export class OutputWriter {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL("./output-worker.js", import.meta.url), {
       workerData: { dbPath: this.dbPath },
+      // Its live data is small (one transaction's text): a small young generation makes V8 collect
+      // the decoded and redacted strings early instead of growing the heap.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     worker.unref(); // the MCP connection, not this thread, decides when the gateway exits
     worker.on("message", (reply: WorkerReply) => {
       if ("error" in reply) this.logger.error(reply.error);
+      else if ("stored" in reply) this.stored(reply.stored);
       else {
         this.flushes.get(reply.flushed)?.();
         this.flushes.delete(reply.flushed);
@@ -89,6 +123,7 @@ export class OutputWriter {
       this.inline = new OutputDecoder();
       for (const resolve of this.flushes.values()) resolve();
       this.flushes.clear();
+      this.stored(Infinity);
     };
     worker.on("error", (err) => fail(`job output thread failed: ${String(err)}`));
     worker.on("exit", (code) => fail(`job output thread exited (${code})`));

@@ -23,13 +23,16 @@ export interface StartedGateway {
  */
 export async function startGateway(
   env: Record<string, string> = {},
-  options: { home?: string; cwd?: string; client?: Client } = {},
+  options: { home?: string; cwd?: string; client?: Client; umask?: string } = {},
 ): Promise<StartedGateway> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
   let stderr = "";
+  // With a umask (e.g. "000"), through a shell that sets it: what the gateway creates must not depend on it.
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [MAIN],
+    command: options.umask ? "/bin/sh" : process.execPath,
+    args: options.umask
+      ? ["-c", `umask ${options.umask} && exec "$0" "$1"`, process.execPath, MAIN]
+      : [MAIN],
     cwd: options.cwd ?? home,
     stderr: "pipe",
     env: {

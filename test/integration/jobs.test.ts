@@ -49,7 +49,7 @@ describe("async jobs", () => {
       expect(started.jobId).toMatch(/^[0-9a-f-]{36}$/);
       const status = await waitForStatus(gw, started.jobId, ended);
       expect(status).toMatchObject({ status: "completed", cli, correlationId: "job-corr" });
-      const result = sc(await gw.call("llm_job_result", { jobId: started.jobId }));
+      const result = sc(await gw.call("llm_job_result", { jobId: started.jobId, raw: true }));
       expect(result.result).toMatchObject({ text: "FAKE-REPLY: async hello", cli });
       expect(result.result.sessionId).toMatch(/^[0-9a-f-]{36}$/);
       expect(result.stdout.text).toContain(result.result.sessionId);
@@ -58,7 +58,25 @@ describe("async jobs", () => {
     },
   );
 
-  it("pages a big output by offset, per stream", async () => {
+  it("maxChars bounds all the text llm_job_result returns, answer included; offset reads on", async () => {
+    const { jobId } = sc(await gw.call("claude_request_async", { prompt: "[[fake:bytes=5000]]" }));
+    expect((await waitForStatus(gw, jobId, ended)).status).toBe("completed");
+    let offset: number | null = 0;
+    let answer = "";
+    for (let pages = 0; offset !== null && pages < 10; pages++) {
+      const r = await gw.call("llm_job_result", { jobId, maxChars: 1000, offset });
+      const page = sc(r);
+      expect(page).not.toHaveProperty("stdout"); // the raw stream only with raw: true
+      expect(page.result.text.length).toBeLessThanOrEqual(1000);
+      expect(textOf(r).length).toBeLessThan(1000 + 1500); // the rest is metadata
+      expect(page.textPage).toMatchObject({ offset, totalChars: 5000 });
+      answer += page.result.text;
+      offset = page.textPage.nextOffset;
+    }
+    expect(answer).toBe("x".repeat(5000));
+  });
+
+  it("pages the raw output with raw: true, per stream, within maxChars", async () => {
     const { jobId } = sc(await gw.call("codex_request_async", { prompt: "[[fake:bytes=100000]]" }));
     const status = await waitForStatus(gw, jobId, ended);
     expect(status.status).toBe("completed");
@@ -66,14 +84,25 @@ describe("async jobs", () => {
     let whole = "";
     for (let pages = 0; offset !== null && pages < 10; pages++) {
       const page = sc(
-        await gw.call("llm_job_result", { jobId, maxChars: 30_000, stdoutOffset: offset }),
-      ).stdout;
-      expect(page.text.length).toBeLessThanOrEqual(30_000);
-      whole += page.text;
-      offset = page.nextOffset;
+        await gw.call("llm_job_result", {
+          jobId,
+          maxChars: 30_000,
+          offset: 100_000, // past the answer: all of maxChars goes to the raw pages
+          raw: true,
+          stdoutOffset: offset,
+        }),
+      );
+      expect(page.result.text).toBe("");
+      expect(page.stdout.text.length + page.stderr.text.length).toBeLessThanOrEqual(30_000);
+      whole += page.stdout.text;
+      offset = page.stdout.nextOffset;
     }
     expect(whole.length).toBe(status.stdoutChars);
     expect(whole).toContain("x".repeat(100_000));
+    const refused = await gw.call("llm_job_result", { jobId, stdoutOffset: 10 });
+    expect(textOf(refused)).toMatch(/^\[invalid_input\] stdoutOffset .* raw: true/);
+    const fractional = await gw.call("llm_job_result", { jobId, offset: 1.5 });
+    expect(textOf(fractional)).toMatch(/^\[invalid_input\].*offset.*integer/);
   });
 
   it("cancels a running job: the process group stops within 2 s, partial output is kept", async () => {
@@ -92,7 +121,7 @@ describe("async jobs", () => {
     expect(status.status).toBe("canceled");
     expect(status.error.category).toBe("canceled");
     expect(await survivors([pid, ...lane.grandchildren()])).toEqual([]);
-    expect(sc(await gw.call("llm_job_result", { jobId })).stdout.text).toBe("half-done");
+    expect(sc(await gw.call("llm_job_result", { jobId, raw: true })).stdout.text).toBe("half-done");
   });
 
   it("queues beyond the concurrency limit and answers saturated beyond the queue", async () => {
@@ -205,7 +234,7 @@ describe("jobs outlive the gateway process", () => {
       await victim.call("codex_request_async", { prompt: "[[fake:partial=so-far]] [[fake:hang]]" }),
     );
     const pid = await cliPid();
-    await delay(400); // its output is flushed to the store
+    await delay(1800); // its output is stored (an unfinished line once it has been quiet for 1 s)
     // A second, live gateway never marks the first one's running job as dead.
     const bystander = await lane.startAnother();
     expect(sc(await bystander.call("llm_job_status", { jobId })).status).toBe("running");
@@ -215,7 +244,7 @@ describe("jobs outlive the gateway process", () => {
     const status = sc(await next.call("llm_job_status", { jobId }));
     expect(status.status).toBe("interrupted");
     expect(status.error.category).toBe("interrupted");
-    expect(sc(await next.call("llm_job_result", { jobId })).stdout.text).toBe("so-far");
+    expect(sc(await next.call("llm_job_result", { jobId, raw: true })).stdout.text).toBe("so-far");
     expect(await survivors([pid])).toEqual([]);
   });
 

@@ -42,7 +42,13 @@ describe.each(CLIS)("real %s jobs", (cli) => {
       await lane.gateway.call(`${cli}_request_async`, { prompt: `async ${t}`, model: MODEL[cli] }),
     );
     expect((await waitEnded(lane.gateway, jobId)).status).toBe("completed");
-    const result = sc(await lane.gateway.call("llm_job_result", { jobId, maxChars: 1_000_000 }));
+    const result = sc(
+      await lane.gateway.call("llm_job_result", {
+        jobId,
+        maxChars: 1_000_000,
+        raw: true,
+      }),
+    );
     expect(result.result.text).toBe(`MOCK-REPLY 1: async ${t}`);
     // The stored stdout is the CLI's whole JSONL stream, as it printed it (the output thread
     // decodes and stores it; the parser only kept the lines it needed).

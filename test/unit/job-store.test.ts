@@ -62,26 +62,27 @@ describe("JobStore output", () => {
 
 describe("OutputDecoder", () => {
   it("decodes UTF-8 split across chunks and places each chunk at its UTF-16 offset", () => {
-    const bytes = Buffer.from("a🦀é b");
+    // Whole lines are stored (redacted a line at a time); the rest at the end.
+    const bytes = Buffer.from("a\n🦀é\nb");
     const decoder = new OutputDecoder();
     const chunks = [
-      decoder.decode("j", "stdout", bytes.subarray(0, 3)), // "a" and half the crab
-      decoder.decode("j", "stdout", bytes.subarray(3, 6)),
-      decoder.decode("j", "stderr", Buffer.from("e")),
-      decoder.decode("j", "stdout", bytes.subarray(6)),
+      decoder.decode("j", "stdout", bytes.subarray(0, 4)), // "a\n" and half the crab
+      decoder.decode("j", "stdout", bytes.subarray(4, 9)),
+      decoder.decode("j", "stderr", Buffer.from("e\n")),
+      decoder.decode("j", "stdout", bytes.subarray(9)),
       ...decoder.end("j"),
     ];
     expect(chunks.filter(Boolean)).toEqual([
-      { jobId: "j", stream: "stdout", start: 0, text: "a" },
-      { jobId: "j", stream: "stdout", start: 1, text: "🦀" },
-      { jobId: "j", stream: "stderr", start: 0, text: "e" },
-      { jobId: "j", stream: "stdout", start: 3, text: "é b" },
+      { jobId: "j", stream: "stdout", start: 0, text: "a\n" },
+      { jobId: "j", stream: "stdout", start: 2, text: "🦀é\n" },
+      { jobId: "j", stream: "stderr", start: 0, text: "e\n" },
+      { jobId: "j", stream: "stdout", start: 6, text: "b" },
     ]);
   });
 
   it("flushes an incomplete character at the end", () => {
     const decoder = new OutputDecoder();
-    decoder.decode("j", "stdout", Buffer.from([0x61, 0xf0, 0x9f]));
-    expect(decoder.end("j")).toEqual([{ jobId: "j", stream: "stdout", start: 1, text: "\ufffd" }]);
+    decoder.decode("j", "stdout", Buffer.from([0x61, 0x0a, 0xf0, 0x9f]));
+    expect(decoder.end("j")).toEqual([{ jobId: "j", stream: "stdout", start: 2, text: "\ufffd" }]);
   });
 });

@@ -115,6 +115,56 @@ describe("runProcess", () => {
     expect(out.stdout.length).toBeLessThanOrEqual(1_000_000);
   });
 
+  it.each([false, true])(
+    "past the cap (stdout to a file: %s) it keeps the start of stdout in whole lines and counts the bytes",
+    async (stdoutToFile) => {
+      const line = "z".repeat(999) + "\n";
+      const out = await run(
+        `const l = ${JSON.stringify(line)}.repeat(64); setInterval(() => process.stdout.write(l), 1)`,
+        { maxOutputBytes: 3_000_000, stdoutToFile },
+      );
+      expect(out.stopped).toBe("output_overflow");
+      expect(out.keptBytes).toBe(3_000_000);
+      expect(out.outputBytes).toBeGreaterThan(3_000_000);
+      // About 1 MiB of whole lines: bounded, whatever the cap, and nothing of the cut line.
+      expect(out.stdout.length).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(out.stdout.length).toBeLessThanOrEqual(1024 * 1024 + 1000);
+      expect(out.stdout.length % 1000).toBe(0);
+    },
+  );
+
+  it("reports the cap passed by output read after the exit (stdout to a file)", async () => {
+    const out = await run("process.stdout.write('y'.repeat(3_000_000))", {
+      maxOutputBytes: 1_000_000,
+      stdoutToFile: true,
+    });
+    expect(out.stopped).toBe("output_overflow");
+    expect(out.keptBytes).toBe(1_000_000);
+  });
+
+  it.each([false, true])(
+    "backpressure (stdout to a file: %s): output is not read while the store catches up, and none is lost when the CLI exits meanwhile",
+    async (stdoutToFile) => {
+      let waits = 0;
+      const started = Date.now();
+      // The file-backed stdout is read every 100 ms: the CLI is still running at the first read.
+      const out = await run(
+        "process.stdout.write('w'.repeat(2_000_000)); setTimeout(() => {}, 300)",
+        {
+          stdoutToFile,
+          // Longer than the 1 s the runner waits for the pipes after the exit.
+          backpressure: () =>
+            waits++ === 0 ? new Promise<void>((r) => setTimeout(r, 1500)) : undefined,
+        },
+      );
+      expect(waits).toBeGreaterThanOrEqual(1);
+      // A pipe is not read meanwhile; a file is read whole once the CLI has exited.
+      if (!stdoutToFile) expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(out.stopped).toBeUndefined();
+      expect(out.stdout).toBe("w".repeat(2_000_000));
+    },
+  );
+
   it("stops a run when its signal aborts", async () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 200);

@@ -15,6 +15,9 @@ const status = z.looseObject({
   status: z.string(),
   correlationId: z.string(),
 });
+// Integers without the JSON Schema's safe-integer maximum: every tools/list pays for its 27 characters.
+const offset = z.number().min(0).refine(Number.isInteger, "must be an integer").optional();
+
 /** llm_job_status, llm_job_result and llm_job_cancel: read any job in the store, from any gateway process. */
 export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: JobStore): void {
   const find = (id: string): JobRow => {
@@ -38,36 +41,52 @@ export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: J
   tools.add({
     name: "llm_job_result",
     description:
-      "A job's stdout and stderr, paged by offset (maxChars per stream), and its result once it ended.",
+      "An ended job's result; maxChars bounds all text, offset reads on; raw adds stdout/stderr.",
     inputSchema: z.strictObject({
       jobId,
-      maxChars: z
-        .number()
-        .int()
-        .min(1)
-        .max(1_000_000)
-        .optional()
-        .describe("Per stream, default 20,000"),
-      stdoutOffset: z.number().int().min(0).optional(),
-      stderrOffset: z.number().int().min(0).optional(),
+      maxChars: z.number().int().min(1).max(1_000_000).optional().describe("Default 20,000"),
+      offset,
+      raw: z.boolean().optional(),
+      stdoutOffset: offset,
+      stderrOffset: offset,
     }),
-    // stdout and stderr: { text, offset, totalChars, nextOffset }; result once the job ended.
+    // result (its text one page), textPage {offset, totalChars, nextOffset}, redacted; with raw:
+    // stdout and stderr {text, offset, totalChars, nextOffset}.
     outputSchema: z.looseObject({ status: z.string() }),
     annotations: { readOnlyHint: true },
-    handler: ({ jobId: id, maxChars = 20_000, stdoutOffset = 0, stderrOffset = 0 }) => {
+    handler: (args) => {
+      const { jobId: id, maxChars = 20_000, offset = 0, raw = false } = args;
+      for (const field of ["stdoutOffset", "stderrOffset"] as const)
+        if (args[field] !== undefined && !raw)
+          throw invalidInput(`${field} pages the raw output: it needs raw: true`);
       const job = find(id);
-      const read = (stream: OutputStream, offset: number, total: number) => {
-        const text = store.readOutput(id, stream, offset, maxChars);
-        const next = offset + text.length;
-        return { text, offset, totalChars: total, nextOffset: next < total ? next : null };
+      let budget = maxChars;
+      const page = (text: string, from: number, total: number) => {
+        budget -= text.length;
+        const next = from + text.length;
+        return { offset: from, totalChars: total, nextOffset: next < total ? next : null };
+      };
+      let answer = {};
+      if (job.result) {
+        const result = JSON.parse(job.result) as GatewayResult;
+        const text = result.text.slice(offset, offset + budget);
+        const textPage = page(text, offset, result.text.length);
+        answer = { result: { ...structuredResult(result), text }, textPage };
+      }
+      const read = (stream: OutputStream, from: number, total: number) => {
+        const text = budget > 0 ? store.readOutput(id, stream, from, budget) : "";
+        return { text, ...page(text, from, total) };
       };
       return reply({
         status: job.status,
-        stdout: read("stdout", stdoutOffset, job.stdoutChars),
-        stderr: read("stderr", stderrOffset, job.stderrChars),
-        ...(job.result
-          ? { result: structuredResult(JSON.parse(job.result) as GatewayResult) }
+        ...answer,
+        ...(raw
+          ? {
+              stdout: read("stdout", args.stdoutOffset ?? 0, job.stdoutChars),
+              stderr: read("stderr", args.stderrOffset ?? 0, job.stderrChars),
+            }
           : {}),
+        ...(job.kind === "sync" ? {} : { redacted: true }),
       });
     },
   });
