@@ -1,4 +1,5 @@
 import type { ErrorCategory } from "../errors.js";
+import { join } from "node:path";
 import {
   categoryForMessage,
   categoryForStatus,
@@ -23,7 +24,11 @@ export interface ClaudeOptions {
   allowedTools?: string[];
   disallowedTools?: string[];
   dangerouslySkipPermissions?: boolean;
+  /** Added to the end of Claude Code's own system prompt (passed in a file, not on argv). */
+  appendSystemPrompt?: string;
 }
+
+const SYSTEM_PROMPT_FILE = "append-system-prompt.md";
 
 /** Claude Code: `claude -p --output-format stream-json --verbose`, prompt on stdin. */
 export const claudeProvider: Provider<ClaudeOptions> = {
@@ -50,6 +55,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     session,
     options,
     mcp,
+    scratchDir,
   }: InvocationRequest<ClaudeOptions>): Invocation {
     // stream-json (which needs --verbose with -p) ends with the same result object as json mode,
     // and its events before that feed progress notifications.
@@ -73,7 +79,9 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (allowed.length) args.push("--allowedTools", ...allowed);
     if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
     if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
-    return { args, stdin: prompt };
+    if (options.appendSystemPrompt === undefined) return { args, stdin: prompt };
+    args.push("--append-system-prompt-file", join(scratchDir, SYSTEM_PROMPT_FILE));
+    return { args, stdin: prompt, files: { [SYSTEM_PROMPT_FILE]: options.appendSystemPrompt } };
   },
 
   progress(line: string): string | undefined {
