@@ -121,14 +121,18 @@ def base_env(root: Path) -> dict:
     return env
 
 
-@pytest.fixture
-def lane(tmp_path, fake_bin) -> Lane:
-    env = base_env(tmp_path)
+def make_lane(root: Path, fake_bin: str) -> Lane:
+    env = base_env(root)
     env.update(
         PATH=f"{fake_bin}{os.pathsep}{env.get('PATH', '')}",
-        FAKE_CLI_LOG=str(tmp_path / "invocations.jsonl"),
+        FAKE_CLI_LOG=str(root / "invocations.jsonl"),
         # Failures show as they are: retries and breakers have their own tests in the gateway.
         LLM_GATEWAY_RETRY_MAX_ATTEMPTS="1",
         LLM_GATEWAY_BREAKER_THRESHOLD="1000",
     )
-    return Lane(root=tmp_path, env=env)
+    return Lane(root=root, env=env)
+
+
+@pytest.fixture
+def lane(tmp_path, fake_bin) -> Lane:
+    return make_lane(tmp_path, fake_bin)
