@@ -29,7 +29,8 @@ LLM = str(VENV_BIN / "llm")
 
 def node_eval(code: str) -> str:
     out = subprocess.run(
-        [NODE, "--input-type=module", "-e", code], cwd=REPO, capture_output=True, text=True, check=True
+        # The extra argument keeps a module's "am I the main script?" check (argv[1]) working.
+        [NODE, "--input-type=module", "-e", code, "eval"], cwd=REPO, capture_output=True, text=True, check=True
     )
     return out.stdout.strip()
 
