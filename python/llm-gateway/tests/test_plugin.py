@@ -9,7 +9,7 @@ import subprocess
 import llm
 import pytest
 
-from conftest import LLM, NODE, MAIN
+from conftest import LLM, MAIN, NODE, VENV_BIN
 
 CLIS = ["claude", "codex", "gemini"]
 RESUME = {
@@ -184,13 +184,13 @@ def test_continuing_with_another_gateway_model_is_refused(lane):
     assert len(lane.invocations()) == 1
 
 
-JOIN_QUERY = """
-attach database :gateway_db as gateway;
-select turns.id, turns.model, turns.input_tokens, calls.cli, calls.status,
-       calls.input_tokens as gateway_input_tokens, calls.cost_usd, calls.duration_ms
-from turns join gateway.calls on calls.correlation_id = turns.id
-order by turns.id;
-"""
+# The README's command, word for word: llm's logs.db joined with the gateway's on the correlation id.
+README_JOIN = (
+    'sqlite-utils "$(llm logs path)" --attach gateway ~/.llm-cli-gateway/logs.db '
+    '"select turns.id, turns.model, calls.cli, calls.status, turns.input_tokens, calls.cost_usd, '
+    'calls.duration_ms from turns join gateway.calls on calls.correlation_id = turns.id '
+    'order by turns.id desc limit 20"'
+)
 
 
 def test_both_logs_hold_the_call_under_one_correlation_id(lane):
@@ -219,14 +219,15 @@ def test_both_logs_hold_the_call_under_one_correlation_id(lane):
     assert logged["response_json"]["sessionId"] == gemini_turn["response_json"]["sessionId"]
 
 
-def test_the_readme_join_query_runs_in_the_sqlite3_shell(lane):
-    """The README's query, as written there, with sqlite-utils' `memory`-free sqlite3 module."""
+def test_the_readme_join_query_finds_the_call_in_both_logs(lane):
     lane.llm("-m", "gateway-codex", "joined")
-    db = sqlite3.connect(lane.llm_db)
-    statements = [s for s in JOIN_QUERY.split(";") if s.strip()]
-    db.execute(statements[0], {"gateway_db": str(lane.gateway_db)})
-    [row] = db.execute(statements[1]).fetchall()
-    assert row[1] == "gateway-codex" and row[3] == "codex" and row[4] == "completed"
+    turn = lane.last_turn()
+    env = {**lane.env, "PATH": f"{VENV_BIN}:{lane.env['PATH']}"}
+    out = subprocess.run(["bash", "-c", README_JOIN], env=env, capture_output=True, text=True, check=True)
+    [row] = json.loads(out.stdout)
+    assert row["id"] == turn["id"] and row["model"] == "gateway-codex"
+    assert (row["cli"], row["status"]) == ("codex", "completed")
+    assert row["input_tokens"] == turn["input_tokens"] and row["duration_ms"] is not None
 
 
 def test_gateway_errors_become_model_errors_with_their_category(lane):
@@ -304,3 +305,19 @@ def test_async_model_and_python_conversations(lane, monkeypatch):
     lane.llm("-c", "--async", "async two")
     codex_one, codex_two = lane.invocations()[2:]
     assert contains_run(codex_two["argv"], ["resume", lane.last_turn()["response_json"]["sessionId"]])
+
+
+def test_gateway_url_talks_streamable_http_and_says_when_it_cannot(lane):
+    # The gateway's HTTP transport is not built yet: a closed loopback port shows the URL path.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/mcp"
+    result = lane.llm("-m", "gateway-claude", "-o", "gateway_url", url, "hi", check=False)
+    assert result.returncode == 1
+    assert f"[gateway_unavailable] Could not reach the gateway at {url}" in result.stderr
+    assert lane.invocations() == [] and not (lane.home / ".llm-cli-gateway").exists()
+    bad = lane.llm("-m", "gateway-claude", "-o", "gateway_url", "file:///etc/passwd", "hi", check=False)
+    assert "gateway_url\n  Value error, must be an http:// or https:// URL" in bad.stderr
