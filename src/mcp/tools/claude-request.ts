@@ -11,11 +11,8 @@ const input = z.strictObject({
     .boolean()
     .optional()
     .describe("claude refuses it as root unless IS_SANDBOX=1"),
-  appendSystemPrompt: z
-    .string()
-    .max(MAX_PROMPT_CHARS)
-    .optional()
-    .describe("Added to claude's system prompt"),
+  // No description: the name says it, and tools/list is paid for on every turn.
+  appendSystemPrompt: z.string().max(MAX_PROMPT_CHARS).optional(),
   outputFormat: z.enum(["text", "json"]).optional().describe("json: claude's whole result"),
   strictMcpConfig: z.boolean().optional().describe("Default true"),
 });
