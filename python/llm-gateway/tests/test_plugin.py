@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import llm
 import pytest
@@ -184,13 +186,39 @@ def test_continuing_with_another_gateway_model_is_refused(lane):
     assert len(lane.invocations()) == 1
 
 
-# The README's command, word for word: llm's logs.db joined with the gateway's on the correlation id.
-README_JOIN = (
-    'sqlite-utils "$(llm logs path)" --attach gateway ~/.llm-cli-gateway/logs.db '
-    '"select turns.id, turns.model, calls.cli, calls.status, turns.input_tokens, calls.cost_usd, '
-    'calls.duration_ms from turns join gateway.calls on calls.correlation_id = turns.id '
-    'order by turns.id desc limit 20"'
-)
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_commands() -> list[str]:
+    """The shell commands of the README's "Use it from llm" section, as written there."""
+    text = README.read_text().split("## Use it from `llm`", 1)[1]
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    lines = [line.split("  #", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line and line != "llm install llm-gateway"]
+
+
+README_JOIN = next(c for c in readme_commands() if c.startswith("sqlite-utils"))
+
+
+def test_the_readme_commands_run_as_written(lane):
+    env = {**lane.env, "PATH": f"{VENV_BIN}:{lane.env['PATH']}"}
+    commands = [c for c in readme_commands() if c.startswith("llm ") and not c.startswith("llm install")]
+    assert len(commands) == 7, commands
+    for command in commands:
+        done = subprocess.run(["bash", "-c", command], cwd=lane.workdir, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (command, done.stderr)
+    explain, below, review, sonnet, fix, summarize = lane.invocations()
+    assert below["stdin"] == "and the one below it"
+    assert contains_run(below["argv"], ["--resume", lane_turn_session(lane, "explain this function")])
+    assert review["cli"] == "codex" and review["stdin"] == "review the diff"
+    assert contains_run(sonnet["argv"], ["--allowedTools", "Read", "Bash(git log:*)"])
+    assert contains_run(fix["argv"], ["-s", "workspace-write"])
+    assert contains_run(summarize["argv"], ["--approval-mode", "yolo"])
+
+
+def lane_turn_session(lane, prompt: str) -> str:
+    with sqlite3.connect(lane.gateway_db) as db:
+        return db.execute("select native_session_id from calls where prompt = ?", [prompt]).fetchone()[0]
 
 
 def test_both_logs_hold_the_call_under_one_correlation_id(lane):
