@@ -126,6 +126,9 @@ def test_system_prompt_uses_claudes_flag(lane):
     i = run["argv"].index("--append-system-prompt-file")
     assert run["argv"][i + 1].endswith("append-system-prompt.md")
     assert "Answer in French." not in run["argv"]
+    # claude keeps no system prompt in its session: a continued turn sends the conversation's again.
+    lane.llm("-c", "and again")
+    assert "--append-system-prompt-file" in lane.invocations()[1]["argv"]
 
 
 @pytest.mark.parametrize("cli", ["codex", "gemini"])
