@@ -33,6 +33,21 @@ if (existsSync(tap)) {
   failed += 1;
 }
 
+// pytest (the llm plugin, Datasette): its JUnit report's counts, as in its closing line.
+const junit = join(dir, "pytest.xml");
+if (existsSync(junit)) {
+  const suite = /<testsuite\b[^>]*>/.exec(readFileSync(junit, "utf8"))?.[0] ?? "";
+  const attr = (name) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(suite)?.[1] ?? 0);
+  const bad = attr("failures") + attr("errors");
+  const good = attr("tests") - bad - attr("skipped");
+  console.log(`pytest: ${good} passed, ${bad} failed, ${attr("skipped")} skipped`);
+  passed += good;
+  failed += bad + (attr("tests") === 0 ? 1 : 0);
+} else {
+  console.log("pytest: no results (the suite did not run)");
+  failed += 1;
+}
+
 // Lint and the short benchmark run count as one check each.
 const checks = join(dir, "checks");
 if (existsSync(checks)) {

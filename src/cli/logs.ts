@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { narrowIfPresent } from "../store/private-files.js";
 import { recorderConfigFromEnv } from "../store/recorder.js";
+import { runDatasette } from "./logs-datasette.js";
 
 /**
  * `llm-cli-gateway logs`: the flight recorder's common look-ups without SQL. Opens logs.db
@@ -31,6 +32,9 @@ export const LOGS_USAGE = `Usage:
                                                         full-text search of ended calls' prompts and responses
   llm-cli-gateway logs usage [--days N] [--by-day] [filters] [--json]
                                                         calls, tokens and cost per CLI and model
+  llm-cli-gateway logs datasette [--run] [-- datasette options]
+                                                        the Datasette command for logs.db with its metadata
+                                                        (prints it; --run runs it)
 
 Filters: --cli claude|codex|gemini  --model ID  --session ID (gateway or CLI session id)
          --status started|completed|failed|canceled|interrupted|rejected  --job ID
@@ -50,6 +54,7 @@ const OPTIONS = {
   "by-day": { type: "boolean" },
   raw: { type: "boolean" },
   json: { type: "boolean" },
+  run: { type: "boolean" },
   db: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -83,7 +88,7 @@ export async function runLogsCommand(
       return 0;
     }
     const [sub, ...rest] = positionals;
-    if (sub !== undefined && !["show", "search", "usage"].includes(sub))
+    if (sub !== undefined && !["show", "search", "usage", "datasette"].includes(sub))
       throw new UsageError(`unknown logs command "${sub}"`);
 
     const path = values.db ?? dbPath(env);
@@ -97,6 +102,7 @@ export async function runLogsCommand(
       io.stderr(`No flight recorder database at ${path} (nothing has been recorded yet).\n`);
       return 1;
     }
+    if (sub === "datasette") return await runDatasette(path, rest, !!values.run, io);
     db = openReadOnly(path);
     const filters = filtersOf(values);
     const limit = positiveInt(values.limit, "--limit") ?? 20;

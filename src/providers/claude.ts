@@ -25,7 +25,11 @@ export interface ClaudeOptions {
   allowedTools?: string[];
   disallowedTools?: string[];
   dangerouslySkipPermissions?: boolean;
+  /** Added to the end of Claude Code's own system prompt (passed in a file, not on argv). */
+  appendSystemPrompt?: string;
 }
+
+const SYSTEM_PROMPT_FILE = "append-system-prompt.md";
 
 /** Claude Code: `claude -p --output-format stream-json --verbose`, prompt on stdin. */
 export const claudeProvider: Provider<ClaudeOptions> = {
@@ -81,6 +85,10 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (allowed.length) args.push("--allowedTools", ...allowed);
     if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
     if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
+    if (options.appendSystemPrompt !== undefined) {
+      args.push("--append-system-prompt-file", join(scratchDir, SYSTEM_PROMPT_FILE));
+      invocation.files = { ...invocation.files, [SYSTEM_PROMPT_FILE]: options.appendSystemPrompt };
+    }
     return invocation;
   },
 

@@ -401,8 +401,9 @@ describe("tools/list", () => {
     expect(tools.find((t) => t.name === "claude_request")?.inputSchema.required).toEqual([
       "prompt",
     ]);
-    // Every client pays for this document in context on every turn.
-    expect(JSON.stringify({ tools }).length).toBeLessThan(15_000);
+    // Every client pays for this document in context on every turn. (15,100: claude's
+    // appendSystemPrompt, the llm plugin's -s, costs 78 characters in the sync and async tools.)
+    expect(JSON.stringify({ tools }).length).toBeLessThan(15_100);
     expect(tools.find((t) => t.name === "codex_request")?.execution).toEqual({
       taskSupport: "optional",
     });

@@ -164,6 +164,23 @@ describe("claude parser (real samples)", () => {
       "--dangerously-skip-permissions",
     ]);
   });
+
+  it("passes appendSystemPrompt in a file beside the run, never on argv", () => {
+    const text = "--be terse\nAnswer in French.";
+    const inv = claudeProvider.buildInvocation({
+      scratchDir: "/tmp/scratch-1",
+      env: {},
+      prompt: "hi",
+      session: { mode: "new" },
+      options: { appendSystemPrompt: text },
+    });
+    expect(inv.args.slice(-2)).toEqual([
+      "--append-system-prompt-file",
+      "/tmp/scratch-1/append-system-prompt.md",
+    ]);
+    expect(inv.args).not.toContain(text);
+    expect(inv.files).toEqual({ "append-system-prompt.md": text });
+  });
 });
 
 describe("codex parser (real samples)", () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { common, commonRequest, toolList } from "./request-common.js";
+import { MAX_PROMPT_CHARS, common, commonRequest, toolList } from "./request-common.js";
 import type { RequestToolSpec } from "./request-tools.js";
 
 const input = z.strictObject({
@@ -11,6 +11,8 @@ const input = z.strictObject({
     .boolean()
     .optional()
     .describe("claude refuses it as root unless IS_SANDBOX=1"),
+  // No description: the name says it, and tools/list is paid for on every turn.
+  appendSystemPrompt: z.string().max(MAX_PROMPT_CHARS).optional(),
   outputFormat: z.enum(["text", "json"]).optional().describe("json: claude's whole result"),
   strictMcpConfig: z.boolean().optional().describe("Default true"),
 });
@@ -29,6 +31,7 @@ export const claudeRequestTool: RequestToolSpec<"claude", typeof input> = {
       allowedTools: args.allowedTools,
       disallowedTools: args.disallowedTools,
       dangerouslySkipPermissions: args.dangerouslySkipPermissions,
+      appendSystemPrompt: args.appendSystemPrompt,
     },
   }),
 };
