@@ -91,7 +91,9 @@ describe("the npm package", () => {
     // than a client waits for initialize. The README's first command, doctor, does the same.
     const npx = ["-y", "--package", installed.tarball, "llm-cli-gateway"];
     const env = { ...process.env, ...serverEnv() };
-    expect(execFileSync("npx", [...npx, "--version"], { encoding: "utf8", env })).toBe(`${pkg.version}\n`);
+    expect(execFileSync("npx", [...npx, "--version"], { encoding: "utf8", env })).toBe(
+      `${pkg.version}\n`,
+    );
     const { server, names } = await initializeAndList("npx", npx);
     expect(server).toMatchObject({ name: "llm-cli-gateway", version: pkg.version });
     expect(names).toEqual(expectedTools());
