@@ -8,7 +8,7 @@ import { reply } from "./reply.js";
 
 // Per CLI: installed, version, inTestedRange, models, aliases (alias → model id), cliAliases,
 // cliDefault, breaker {state, nextAttemptAt}.
-const catalog = z.looseObject({ installed: z.boolean(), models: z.array(z.string()) });
+const catalog = z.looseObject({ models: z.array(z.string()) });
 
 export function registerListModels(
   tools: ToolRegistry,
@@ -18,7 +18,7 @@ export function registerListModels(
   tools.add({
     name: "list_models",
     description:
-      "Per CLI: installed, version, inTestedRange, known models, aliases (resolved to model ids; cliAliases are resolved by the CLI), circuit breaker state.",
+      "Per CLI: installed, version, inTestedRange, models, aliases (resolved to model ids; cliAliases by the CLI), breaker state.",
     inputSchema: z.strictObject({ cli: z.enum(CLI_NAMES).optional() }),
     outputSchema: z.object({ clis: z.record(z.string(), catalog) }),
     annotations: { readOnlyHint: true },
