@@ -20,6 +20,15 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // npm pack, install and the MCP Bundle: slow, run by .ci/run (npm run test:package).
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+        },
+      },
     ],
   },
 });

@@ -4,7 +4,9 @@ import { ApprovalLog } from "./approval/log.js";
 import { Approvals } from "./approval/service.js";
 import { loadConfig, type GatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
+import { CliProbe } from "./process/cli-probe.js";
 import { HelperSpawner } from "./process/spawner.js";
+import { PROVIDERS } from "./providers/index.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
@@ -49,8 +51,9 @@ export async function startGateway(transport: Transport, version: string): Promi
     killGraceMs: config.killGraceMs,
   });
   jobs.start();
+  const probe = new CliProbe(config.childEnv);
   const server = createMcpServer(
-    { jobs, jobStore, sessions, resilience, approvals, retentionMs: config.jobRetentionMs },
+    { jobs, jobStore, sessions, resilience, approvals, retentionMs: config.jobRetentionMs, probe },
     version,
   );
 
@@ -72,6 +75,8 @@ export async function startGateway(transport: Transport, version: string): Promi
 
   logger.info(`Starting llm-cli-gateway MCP server v${version}`);
   await server.connect(transport);
+  // list_models shows each CLI's version without waiting for it: find them out soon after start.
+  setTimeout(() => Object.values(PROVIDERS).forEach((p) => probe.peek(p)), 2000).unref();
 }
 
 /** gateway.db, or a StartupError that names the file, the cause and the fix (never touching the file). */

@@ -3,9 +3,14 @@ import { homedir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import type { ApprovalConfig } from "./approval/service.js";
-import { maxMessageBytesFromEnv } from "./mcp/line-reader.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytesFromEnv } from "./mcp/line-reader.js";
 import type { ResilienceConfig } from "./resilience.js";
-import { recorderConfigFromEnv, type RecorderConfig } from "./store/recorder.js";
+import {
+  DEFAULT_MAX_AGE_DAYS,
+  DEFAULT_MAX_MB,
+  recorderConfigFromEnv,
+  type RecorderConfig,
+} from "./store/recorder.js";
 
 /** Every path and environment variable the gateway reads, in one place. */
 export interface GatewayConfig {
@@ -45,6 +50,145 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
+const DEFAULT = {
+  killGraceMs: 1500,
+  maxConcurrent: 8,
+  maxPerCli: 4,
+  maxQueue: 64,
+  jobRetentionHours: 24,
+  retryMaxAttempts: 2,
+  retryBaseDelayMs: 2000,
+  breakerThreshold: 5,
+  breakerCooldownMs: 60_000,
+} as const;
+
+export interface EnvVarDoc {
+  name: string;
+  /** As the README shows it. */
+  default: string;
+  meaning: string;
+}
+
+/**
+ * Every environment variable the gateway reads: the one list. The README's table is checked
+ * against it (test/unit/env-vars.test.ts), so a new variable needs an entry here and a README row.
+ */
+export const ENV_VARS: readonly EnvVarDoc[] = [
+  {
+    name: "LLM_GATEWAY_HOME",
+    default: "`~/.llm-cli-gateway`",
+    meaning: "the gateway's state: `gateway.db` (sessions, jobs), `logs.db`, approvals",
+  },
+  {
+    name: "LLM_GATEWAY_TIMEOUT_MS",
+    default: "none",
+    meaning: "wall-clock limit for every CLI run (a request's `timeoutMs` wins)",
+  },
+  {
+    name: "LLM_GATEWAY_MAX_OUTPUT_BYTES",
+    default: `\`${DEFAULT_MAX_OUTPUT_BYTES}\` (50 MB)`,
+    meaning: "cap on one run's output; past it the run stops with `output_overflow`",
+  },
+  {
+    name: "LLM_GATEWAY_MAX_MESSAGE_BYTES",
+    default: `\`${DEFAULT_MAX_MESSAGE_BYTES}\` (4 MiB)`,
+    meaning:
+      "longest JSON-RPC message (stdin line) read; a longer one is skipped unread and refused",
+  },
+  {
+    name: "LLM_GATEWAY_KILL_GRACE_MS",
+    default: `\`${DEFAULT.killGraceMs}\``,
+    meaning: "time between SIGTERM and SIGKILL when the gateway stops a CLI",
+  },
+  {
+    name: "LLM_GATEWAY_MAX_CONCURRENT",
+    default: `\`${DEFAULT.maxConcurrent}\``,
+    meaning: "jobs running at once in one gateway process",
+  },
+  {
+    name: "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI",
+    default: `\`${DEFAULT.maxPerCli}\``,
+    meaning: "jobs of one CLI running at once",
+  },
+  {
+    name: "LLM_GATEWAY_MAX_QUEUE",
+    default: `\`${DEFAULT.maxQueue}\``,
+    meaning: "jobs waiting for a slot; beyond it requests fail with `saturated`",
+  },
+  {
+    name: "LLM_GATEWAY_JOB_RETENTION_HOURS",
+    default: `\`${DEFAULT.jobRetentionHours}\``,
+    meaning: "how long finished jobs and their output are kept (fractions allowed)",
+  },
+  {
+    name: "LLM_GATEWAY_RETRY_MAX_ATTEMPTS",
+    default: `\`${DEFAULT.retryMaxAttempts}\``,
+    meaning: "whole CLI runs per request, the first included (`1`: never retry)",
+  },
+  {
+    name: "LLM_GATEWAY_RETRY_BASE_DELAY_MS",
+    default: `\`${DEFAULT.retryBaseDelayMs}\``,
+    meaning: "first retry delay; later ones grow exponentially with jitter, up to 30 s",
+  },
+  {
+    name: "LLM_GATEWAY_BREAKER_THRESHOLD",
+    default: `\`${DEFAULT.breakerThreshold}\``,
+    meaning: "consecutive transient failures that open a CLI's circuit breaker",
+  },
+  {
+    name: "LLM_GATEWAY_BREAKER_COOLDOWN_MS",
+    default: `\`${DEFAULT.breakerCooldownMs}\``,
+    meaning: "how long an open breaker refuses requests before a probe",
+  },
+  {
+    name: "LLM_GATEWAY_APPROVAL_POLICY",
+    default: "`balanced`",
+    meaning:
+      "`mcp_managed` requests' policy when they name none: `strict`, `balanced`, `permissive`",
+  },
+  {
+    name: "LLM_GATEWAY_APPROVAL_ELICITATION",
+    default: "off",
+    meaning:
+      "`1` or `true`: a request the policy would deny is put to the client's user (MCP elicitation)",
+  },
+  {
+    name: "LLM_GATEWAY_MCP_CONFIG",
+    default: "`<home>/mcp-servers.json`",
+    meaning: "the MCP servers a request may expose to a CLI (`mcpServers`)",
+  },
+  {
+    name: "LLM_GATEWAY_GEMINI_SETTINGS_DIR",
+    default: "`<home>/run`, then `/run/llm-cli-gateway`",
+    meaning:
+      "where gemini's per-request MCP settings go: root-owned all the way up (see Troubleshooting)",
+  },
+  {
+    name: "LLM_GATEWAY_LOGS_DB",
+    default: "`<home>/logs.db`",
+    meaning: "the flight recorder's database; empty or `none` turns recording off",
+  },
+  {
+    name: "LLM_GATEWAY_LOGS_MAX_AGE_DAYS",
+    default: `\`${DEFAULT_MAX_AGE_DAYS}\``,
+    meaning: "recorded calls older than this are pruned; `0` keeps them forever",
+  },
+  {
+    name: "LLM_GATEWAY_LOGS_MAX_MB",
+    default: `\`${DEFAULT_MAX_MB}\``,
+    meaning: "the recorder prunes the oldest calls past this size; `0`: no limit",
+  },
+  {
+    name: "LLM_GATEWAY_PRICES",
+    default: "none",
+    meaning: "a JSON price file merged over the built-in table for cost estimates",
+  },
+  {
+    name: "DEBUG",
+    default: "unset",
+    meaning: "any value adds `[DEBUG]` lines (the CLI arguments of each run) to the log",
+  },
+];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const home = env.HOME || homedir();
@@ -55,13 +199,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     timeoutMs: positiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
     maxOutputBytes: positiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
     maxMessageBytes: maxMessageBytesFromEnv(env),
-    killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? 1500,
+    killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? DEFAULT.killGraceMs,
     limits: {
-      maxConcurrent: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT") ?? 8,
-      maxPerCli: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI") ?? 4,
-      maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? 64,
+      maxConcurrent: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT") ?? DEFAULT.maxConcurrent,
+      maxPerCli: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI") ?? DEFAULT.maxPerCli,
+      maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? DEFAULT.maxQueue,
     },
-    jobRetentionMs: (positiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? 24) * 3_600_000,
+    jobRetentionMs:
+      (positiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? DEFAULT.jobRetentionHours) *
+      3_600_000,
     approvals: {
       defaultPolicy: approvalPolicy(env.LLM_GATEWAY_APPROVAL_POLICY),
       elicitation:
@@ -72,10 +218,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     approvalLogPath: join(gatewayHome, "approvals.jsonl"),
     recorder: recorderConfigFromEnv(env, gatewayHome),
     resilience: {
-      maxAttempts: positiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? 2,
-      baseDelayMs: positiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? 2000,
-      breakerThreshold: positiveInt(env, "LLM_GATEWAY_BREAKER_THRESHOLD") ?? 5,
-      breakerCooldownMs: positiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? 60_000,
+      maxAttempts: positiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? DEFAULT.retryMaxAttempts,
+      baseDelayMs: positiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? DEFAULT.retryBaseDelayMs,
+      breakerThreshold:
+        positiveInt(env, "LLM_GATEWAY_BREAKER_THRESHOLD") ?? DEFAULT.breakerThreshold,
+      breakerCooldownMs:
+        positiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? DEFAULT.breakerCooldownMs,
     },
     geminiSettingsRoots: env.LLM_GATEWAY_GEMINI_SETTINGS_DIR
       ? [absolute(env, "LLM_GATEWAY_GEMINI_SETTINGS_DIR")]

@@ -2,6 +2,7 @@
 // The bin. It starts reading stdin at once and answers initialize, ping and tools/list while the
 // gateway itself (the MCP SDK, zod, SQLite) loads: see mcp/early-stdio.ts.
 import { readFileSync } from "node:fs";
+import { parseCommand } from "./cli/args.js";
 import { EarlyStdioTransport } from "./mcp/early-stdio.js";
 import { maxMessageBytesFromEnv } from "./mcp/line-reader.js";
 import { asStartupError } from "./startup-error.js";
@@ -13,21 +14,30 @@ const { version } = JSON.parse(
 };
 
 async function main(): Promise<void> {
-  const arg = process.argv[2];
-  if (arg === "--version" || arg === "-v") {
-    process.stdout.write(`${version}\n`);
-    return;
-  }
-  if (arg === "logs") {
-    const { runLogsCommand } = await import("./cli/logs.js");
-    process.exitCode = await runLogsCommand(process.argv.slice(3), process.env);
-    return;
-  }
-  if (arg === "--help" || arg === "-h") {
-    process.stdout.write(
-      "Usage: llm-cli-gateway          an MCP server on stdio (see the README)\n       llm-cli-gateway logs     look at the flight recorder (logs --help)\n",
-    );
-    return;
+  const command = parseCommand(process.argv.slice(2));
+  switch (command.kind) {
+    case "version":
+      process.stdout.write(`${version}\n`);
+      return;
+    case "help":
+      process.stdout.write(command.text);
+      return;
+    case "usage-error":
+      process.stderr.write(`llm-cli-gateway: ${command.message}\n\n${command.usage}`);
+      process.exitCode = 2;
+      return;
+    case "logs": {
+      const { runLogsCommand } = await import("./cli/logs.js");
+      process.exitCode = await runLogsCommand(command.argv, process.env);
+      return;
+    }
+    case "doctor": {
+      const { runDoctorCommand } = await import("./cli/doctor.js");
+      process.exitCode = await runDoctorCommand({ json: command.json }, process.env);
+      return;
+    }
+    case "serve":
+      break;
   }
   // Built by scripts/tools-list.mjs at compile time from the same tool definitions.
   const toolsList = JSON.parse(

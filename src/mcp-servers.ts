@@ -23,7 +23,7 @@ export const MCP_SERVER_NAME = /^[A-Za-z0-9][\w-]{0,63}$/;
  * user's own choice), never from the request: a request names servers, the file defines them.
  */
 export function selectMcpServers(configPath: string, requested: string[]): McpSelection {
-  const configured = readConfig(configPath);
+  const configured = readMcpServers(configPath);
   const enabled = requested.filter((name) => configured[name]);
   return {
     requested,
@@ -33,7 +33,8 @@ export function selectMcpServers(configPath: string, requested: string[]): McpSe
   };
 }
 
-function readConfig(path: string): Record<string, McpServerDef> {
+/** The servers defined in the config file (none when it does not exist); throws when it is not JSON. */
+export function readMcpServers(path: string): Record<string, McpServerDef> {
   if (!existsSync(path)) return {};
   let doc: unknown;
   try {

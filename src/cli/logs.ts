@@ -99,8 +99,10 @@ export async function runLogsCommand(
       return 1;
     }
     if (!existsSync(path)) {
-      io.stderr(`No flight recorder database at ${path} (nothing has been recorded yet).\n`);
-      return 1;
+      // A fresh home: not an error, there is just nothing to show yet.
+      io.stderr(`Nothing recorded yet: no flight recorder database at ${path}.\n`);
+      if (values.json) io.stdout(sub === "usage" ? '{ "days": 0, "rows": [] }\n' : "[]\n");
+      return sub === "show" ? 1 : 0;
     }
     if (sub === "datasette") return await runDatasette(path, rest, !!values.run, io);
     db = openReadOnly(path);

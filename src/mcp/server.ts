@@ -1,6 +1,7 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { Approvals } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
+import type { CliProbe } from "../process/cli-probe.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
 import type { SessionStore } from "../store/sessions.js";
@@ -23,6 +24,7 @@ export interface ServerParts {
   resilience: Resilience;
   approvals: Approvals;
   retentionMs: number;
+  probe: CliProbe;
 }
 
 export function createMcpServer(parts: ServerParts, version: string): Server {
@@ -50,7 +52,7 @@ export function buildTools(parts: ServerParts): ToolRegistry {
     );
   }
   registerJobTools(tools, parts.jobs, parts.jobStore);
-  registerListModels(tools, parts.resilience);
+  registerListModels(tools, parts.resilience, parts.probe);
   registerSessionTools(tools, parts.sessions);
   registerApprovalList(tools, parts.approvals);
   return tools;

@@ -36,6 +36,31 @@ export const claudeProvider: Provider<ClaudeOptions> = {
   name: "claude",
   binary: "claude",
   installCommand: "npm install -g @anthropic-ai/claude-code",
+  testedVersions: { min: "2.1.331", max: "2.1.331" },
+  auth: {
+    envKeys: [
+      "ANTHROPIC_API_KEY",
+      "ANTHROPIC_AUTH_TOKEN",
+      "CLAUDE_CODE_OAUTH_TOKEN",
+      "CLAUDE_CODE_USE_BEDROCK",
+      "CLAUDE_CODE_USE_VERTEX",
+    ],
+    configDir: (env, home) => env.CLAUDE_CONFIG_DIR || join(home, ".claude"),
+    credentialFiles: [".credentials.json"],
+    // `claude auth status` prints {"loggedIn": true|false, "authMethod": ...} (keychain logins included).
+    statusCommand: {
+      args: ["auth", "status"],
+      signedIn: (stdout) => {
+        try {
+          const status = JSON.parse(stdout) as { loggedIn?: unknown };
+          return typeof status.loggedIn === "boolean" ? status.loggedIn : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    },
+    fix: "run `claude` once and sign in with /login (or `claude setup-token`), or set ANTHROPIC_API_KEY in the gateway's environment",
+  },
   supportsNewSessionId: true,
   catalog: {
     models: [

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   categoryForMessage,
   isObject,
@@ -69,6 +70,16 @@ export const codexProvider: Provider<CodexOptions> = {
   name: "codex",
   binary: "codex",
   installCommand: "npm install -g @openai/codex",
+  testedVersions: { min: "0.169.0", max: "0.169.0" },
+  auth: {
+    // codex exec reads CODEX_API_KEY; OPENAI_API_KEY only once stored with `codex login --with-api-key`.
+    envKeys: ["CODEX_API_KEY"],
+    configDir: (env, home) => env.CODEX_HOME || join(home, ".codex"),
+    credentialFiles: ["auth.json"],
+    // `codex login status`: exit 0 and "Logged in using ..." when signed in, exit 1 otherwise.
+    statusCommand: { args: ["login", "status"], signedIn: (_stdout, exitCode) => exitCode === 0 },
+    fix: "run `codex login` (or `printenv OPENAI_API_KEY | codex login --with-api-key`), or set CODEX_API_KEY in the gateway's environment",
+  },
   supportsNewSessionId: false,
   catalog: {
     models: ["gpt-6.1-sol", "gpt-6-sol", "gpt-5.5"],

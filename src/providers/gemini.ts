@@ -47,6 +47,21 @@ export const geminiProvider: Provider<GeminiOptions> = {
   name: "gemini",
   binary: "gemini",
   installCommand: "npm install -g @google/gemini-cli",
+  testedVersions: { min: "0.61.0", max: "0.61.0" },
+  auth: {
+    // gemini's getAuthTypeFromEnv (0.61): these select a sign-in without its settings.json.
+    envKeys: [
+      "GEMINI_API_KEY",
+      "GOOGLE_GENAI_USE_VERTEXAI",
+      "GOOGLE_GENAI_USE_GCA",
+      "GOOGLE_GEMINI_BASE_URL",
+      "GEMINI_CLI_USE_COMPUTE_ADC",
+    ],
+    configDir: (env, home) => join(env.GEMINI_CLI_HOME || home, ".gemini"),
+    // Google sign-in: oauth_creds.json, or gemini-credentials.json with file storage forced.
+    credentialFiles: ["oauth_creds.json", "gemini-credentials.json"],
+    fix: 'run `gemini` once and choose "Login with Google", or set GEMINI_API_KEY in the gateway\'s environment (a sign-in kept in the system keychain cannot be seen from outside)',
+  },
   supportsNewSessionId: true,
   // Its per-request MCP servers go in a system settings file, which gemini reads only there.
   needsRootOwnedFiles: (mcp) => Object.keys(mcp?.servers ?? {}).length > 0,

@@ -89,11 +89,34 @@ export interface ModelCatalog {
   cliDefault: string;
 }
 
+/** How to tell, without a model call, whether the CLI can sign in. */
+export interface AuthHints {
+  /** Variables that hold an API key or select a sign-in the CLI honours (their values are never read out). */
+  envKeys: readonly string[];
+  /** The CLI's config directory: where its credential files are. */
+  configDir(env: NodeJS.ProcessEnv, home: string): string;
+  /** Credential files in configDir that a signed-in CLI keeps. */
+  credentialFiles: readonly string[];
+  /** The CLI's own sign-in status command (no model call), and how to read its answer. */
+  statusCommand?: {
+    args: readonly string[];
+    signedIn(stdout: string, exitCode: number | null): boolean | undefined;
+  };
+  /** What to do when the CLI is signed out. */
+  fix: string;
+}
+
 /** A provider is data plus a small codec: flags in, normalized result out. */
 export interface Provider<O = unknown> {
   readonly name: CliName;
   readonly binary: string;
   readonly installCommand: string;
+  /**
+   * The CLI versions the real-CLI lane has run, both ends included (the pins in
+   * test/realcli/install-clis.mjs; a test keeps the two in step).
+   */
+  readonly testedVersions: { readonly min: string; readonly max: string };
+  readonly auth: AuthHints;
   readonly catalog: ModelCatalog;
   /** Which session plans the CLI supports. */
   readonly supportsNewSessionId: boolean;

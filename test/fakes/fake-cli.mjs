@@ -19,6 +19,7 @@ const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", 
 
 export async function main(cli) {
   const argv = process.argv.slice(2);
+  if (answerModelFree(cli, argv)) return;
   const stdin = await readStdin();
   const directives = parseDirectives(stdin);
   if (process.env.FAKE_CLI_LOG) {
@@ -273,3 +274,34 @@ function readStdin() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The model-free commands doctor and list_models use, answered as the real CLIs answer them
+// (CLI-FACTS.md): `--version` (FAKE_CLI_VERSION, else the tested version), claude's
+// `auth status` and codex's `login status` (signed in by an API key variable or a credential file).
+const TESTED = { claude: "2.1.331", codex: "0.169.0", gemini: "0.61.0" };
+function answerModelFree(cli, argv) {
+  const home = process.env.HOME ?? "";
+  if (argv[0] === "--version") {
+    const v = process.env.FAKE_CLI_VERSION || TESTED[cli];
+    if (v === "broken") process.exit(3);
+    const line = { claude: `${v} (Claude Code)`, codex: `codex-cli ${v}`, gemini: v }[cli];
+    process.stdout.write(`${line}\n`);
+    return true;
+  }
+  if (cli === "claude" && argv[0] === "auth" && argv[1] === "status") {
+    const dir = process.env.CLAUDE_CONFIG_DIR || join(home, ".claude");
+    const loggedIn =
+      Boolean(process.env.ANTHROPIC_API_KEY) || existsSync(join(dir, ".credentials.json"));
+    process.stdout.write(JSON.stringify({ loggedIn, authMethod: loggedIn ? "api_key" : "none" }));
+    process.exitCode = loggedIn ? 0 : 1;
+    return true;
+  }
+  if (cli === "codex" && argv[0] === "login" && argv[1] === "status") {
+    const dir = process.env.CODEX_HOME || join(home, ".codex");
+    const loggedIn = existsSync(join(dir, "auth.json"));
+    process.stderr.write(loggedIn ? "Logged in using an API key\n" : "Not logged in\n");
+    process.exitCode = loggedIn ? 0 : 1;
+    return true;
+  }
+  return false;
+}

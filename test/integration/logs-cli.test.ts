@@ -298,11 +298,15 @@ describe("llm-cli-gateway logs", () => {
       code: 1,
       stderr: expect.stringContaining("is not a flight recorder database"),
     });
-    const missing = await logs([], { LLM_GATEWAY_LOGS_DB: join(dir, "nothing.db") });
-    expect(missing).toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining("No flight recorder database"),
+    // A home where nothing has been recorded yet: said so, and not an error.
+    const fresh = { LLM_GATEWAY_LOGS_DB: join(dir, "nothing.db") };
+    expect(await logs([], fresh)).toMatchObject({
+      code: 0,
+      stderr: expect.stringContaining("Nothing recorded yet"),
     });
+    expect(await logs(["--json"], fresh)).toMatchObject({ code: 0, stdout: "[]\n" });
+    expect(await logs(["usage"], fresh)).toMatchObject({ code: 0 });
+    expect(await logs(["show", "c-1"], fresh)).toMatchObject({ code: 1 });
   });
 
   it("only reads", async () => {

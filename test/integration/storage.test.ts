@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -201,8 +202,11 @@ describe("file modes", () => {
         env: logsEnv,
         encoding: "utf8",
       });
-    // The logs command first, on a home that does not exist yet: it creates nothing.
-    expect(logs().status).toBe(1);
+    // The logs command first, on a home that does not exist yet: it says so and creates nothing.
+    const first = logs();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout + first.stderr).toMatch(/Nothing recorded yet/);
+    expect(existsSync(gatewayHome)).toBe(false);
     // A home left open by something else (an older version, mkdir with the default umask).
     mkdirSync(gatewayHome, { mode: 0o755 });
     chmodSync(gatewayHome, 0o755);

@@ -58,36 +58,7 @@ export async function startRealLane(
   mkdirSync(join(home, "tmp"), { recursive: true });
   mkdirSync(workdir, { recursive: true });
   writeCliConfigs(home, mock.url);
-  const proxy = mock.url; // the mock's proxy sink answers 403 to anything not meant for it
-  const env: Record<string, string> = {
-    PATH: `${realCliBin()}:${dirname(process.execPath)}:/usr/bin:/bin`,
-    HOME: home,
-    TMPDIR: join(home, "tmp"),
-    LANG: "C.UTF-8",
-    LLM_GATEWAY_HOME: join(home, ".llm-cli-gateway"),
-    ANTHROPIC_BASE_URL: mock.url,
-    ANTHROPIC_API_KEY: "sk-ant-mock",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_ERROR_REPORTING: "1",
-    CLAUDE_CODE_MAX_RETRIES: "2",
-    CODEX_HOME: join(home, ".codex"),
-    MOCK_API_KEY: "mock-key",
-    GEMINI_API_KEY: "mock-key",
-    GOOGLE_GEMINI_BASE_URL: mock.url,
-    GEMINI_CLI_TRUST_WORKSPACE: "true",
-    GEMINI_CLI_NO_RELAUNCH: "true",
-    HTTPS_PROXY: proxy,
-    HTTP_PROXY: proxy,
-    ALL_PROXY: proxy,
-    https_proxy: proxy,
-    http_proxy: proxy,
-    all_proxy: proxy,
-    NO_PROXY: "127.0.0.1,localhost,::1",
-    no_proxy: "127.0.0.1,localhost,::1",
-    ...extraEnv,
-  };
+  const env = realCliEnv(home, mock.url, extraEnv);
   const lane: RealLane = {
     mock,
     gateway: await startGateway(env, { home, cwd: workdir }),
@@ -113,8 +84,46 @@ export async function startRealLane(
   return lane;
 }
 
+/** The environment that points the real CLIs at the mock and nothing else, under a fresh HOME. */
+export function realCliEnv(
+  home: string,
+  mockUrl: string,
+  extraEnv: Record<string, string> = {},
+): Record<string, string> {
+  const proxy = mockUrl; // the mock's proxy sink answers 403 to anything not meant for it
+  return {
+    PATH: `${realCliBin()}:${dirname(process.execPath)}:/usr/bin:/bin`,
+    HOME: home,
+    TMPDIR: join(home, "tmp"),
+    LANG: "C.UTF-8",
+    LLM_GATEWAY_HOME: join(home, ".llm-cli-gateway"),
+    ANTHROPIC_BASE_URL: mockUrl,
+    ANTHROPIC_API_KEY: "sk-ant-mock",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_ERROR_REPORTING: "1",
+    CLAUDE_CODE_MAX_RETRIES: "2",
+    CODEX_HOME: join(home, ".codex"),
+    MOCK_API_KEY: "mock-key",
+    GEMINI_API_KEY: "mock-key",
+    GOOGLE_GEMINI_BASE_URL: mockUrl,
+    GEMINI_CLI_TRUST_WORKSPACE: "true",
+    GEMINI_CLI_NO_RELAUNCH: "true",
+    HTTPS_PROXY: proxy,
+    HTTP_PROXY: proxy,
+    ALL_PROXY: proxy,
+    https_proxy: proxy,
+    http_proxy: proxy,
+    all_proxy: proxy,
+    NO_PROXY: "127.0.0.1,localhost,::1",
+    no_proxy: "127.0.0.1,localhost,::1",
+    ...extraEnv,
+  };
+}
+
 /** The settings that point each CLI at the mock and stop all other traffic (CLI-FACTS §2, §4). */
-function writeCliConfigs(home: string, mockUrl: string): void {
+export function writeCliConfigs(home: string, mockUrl: string): void {
   mkdirSync(join(home, ".codex"), { recursive: true });
   writeFileSync(
     join(home, ".codex", "config.toml"),

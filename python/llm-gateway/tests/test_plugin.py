@@ -352,3 +352,12 @@ def test_gateway_url_talks_streamable_http_and_says_when_it_cannot(lane):
     assert lane.invocations() == [] and not (lane.home / ".llm-cli-gateway").exists()
     bad = lane.llm("-m", "gateway-claude", "-o", "gateway_url", "file:///etc/passwd", "hi", check=False)
     assert "gateway_url\n  Value error, must be an http:// or https:// URL" in bad.stderr
+
+
+def test_the_main_readme_shows_only_commands_that_run_here():
+    """The main README's "Use it from llm" section repeats commands of this package's README (run above)."""
+    main = (README.parents[2] / "README.md").read_text().split("## Use it from `llm`", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", main, re.S)
+    shown = [line.split("  #", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    shown = [line for line in shown if line and line != "llm install llm-gateway"]
+    assert len(shown) >= 5 and set(shown) <= set(readme_commands()), shown

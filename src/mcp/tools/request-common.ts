@@ -112,10 +112,28 @@ export const requestOutput = z.looseObject({
   retryCount: z.number(),
 });
 
-/** The fields a client sees in structuredContent (internal ones — raw, thinking, acted — stay out). */
+/**
+ * The fields a client sees in structuredContent (internal ones — raw, thinking, acted — stay out).
+ * Claude Code and Codex hand their model this object serialized, so nothing empty goes in: no
+ * unset or empty fields, no zero token counters, and the cost without float noise.
+ */
 export function structuredResult(result: GatewayResult) {
-  const { raw: _raw, thinking: _thinking, acted: _acted, ...visible } = result;
-  return visible;
+  const { raw: _raw, thinking: _thinking, acted: _acted, usage, costUsd, ...rest } = result;
+  const visible: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest)) if (!isEmpty(value)) visible[key] = value;
+  // The schema's required fields stay, even when empty.
+  visible.text = result.text;
+  if (result.exitCode === null) visible.exitCode = null;
+  const counters = Object.entries(usage ?? {}).filter(([, n]) => typeof n === "number" && n !== 0);
+  if (counters.length) visible.usage = Object.fromEntries(counters);
+  if (typeof costUsd === "number") visible.costUsd = Math.round(costUsd * 1e6) / 1e6;
+  return visible as Omit<GatewayResult, "raw" | "thinking" | "acted">;
+}
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null || value === "") return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === "object" && Object.keys(value).length === 0;
 }
 
 /** An MCP tool result: the text for the model, and everything in structuredContent. */

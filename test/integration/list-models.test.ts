@@ -1,0 +1,41 @@
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installFakeClis } from "../fakes/install-fakes.mjs";
+import { startGateway, type StartedGateway } from "../helpers/gateway.js";
+
+let gw: StartedGateway;
+let bin: string;
+const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
+
+beforeAll(async () => {
+  // Only claude (at an untested version) and codex are installed.
+  bin = installFakeClis(["claude", "codex"]);
+  gw = await startGateway({
+    PATH: `${bin}:${dirname(process.execPath)}`,
+    FAKE_CLI_VERSION: "2.1.400",
+  });
+});
+afterAll(async () => {
+  await gw.close();
+  rmSync(bin, { recursive: true, force: true });
+});
+
+describe("list_models says which CLIs are installed, and their versions", () => {
+  it("installed at once; version and inTestedRange once --version answered, without waiting", async () => {
+    let clis = sc(await gw.call("list_models", {})).clis;
+    expect(clis.gemini).toMatchObject({ installed: false });
+    expect(clis.gemini.version).toBeUndefined();
+    expect(clis.claude.installed).toBe(true);
+    for (let i = 0; i < 100 && !clis.codex.version; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      clis = sc(await gw.call("list_models", {})).clis;
+    }
+    expect(clis.claude).toMatchObject({
+      installed: true,
+      version: "2.1.400",
+      inTestedRange: false,
+    });
+    expect(clis.codex).toMatchObject({ installed: true, version: "2.1.400", inTestedRange: false });
+  });
+});
