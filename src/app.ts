@@ -8,6 +8,7 @@ import { HelperSpawner } from "./process/spawner.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
+import { Orchestrator } from "./orchestrate/index.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase } from "./store/db.js";
 import { JobStore } from "./store/jobs.js";
@@ -49,7 +50,15 @@ export async function startGateway(transport: Transport, version: string): Promi
   });
   jobs.start();
   const server = createMcpServer(
-    { jobs, jobStore, sessions, resilience, approvals, retentionMs: config.jobRetentionMs },
+    {
+      jobs,
+      jobStore,
+      sessions,
+      resilience,
+      approvals,
+      orchestrator: new Orchestrator(jobs, jobStore, config.childEnv.PATH ?? ""),
+      retentionMs: config.jobRetentionMs,
+    },
     version,
   );
 

@@ -23,6 +23,10 @@ export interface ClaudeOptions {
   allowedTools?: string[];
   disallowedTools?: string[];
   dangerouslySkipPermissions?: boolean;
+  /** The built-in tools claude may use at all (`--tools`), e.g. read-only ones for a reviewer. */
+  tools?: string[];
+  /** A JSON Schema the final answer must match (`--json-schema`): claude then answers with that JSON. */
+  jsonSchema?: string;
 }
 
 /** Claude Code: `claude -p --output-format stream-json --verbose`, prompt on stdin. */
@@ -73,6 +77,8 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (allowed.length) args.push("--allowedTools", ...allowed);
     if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
     if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
+    if (options.tools) args.push("--tools", options.tools.join(","));
+    if (options.jsonSchema) args.push("--json-schema", options.jsonSchema);
     return { args, stdin: prompt };
   },
 

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   categoryForMessage,
   isObject,
@@ -14,6 +15,10 @@ export interface CodexOptions {
   /** The seed's full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
   fullAuto?: boolean;
   dangerouslyBypassApprovalsAndSandbox?: boolean;
+  /** `-s read-only`, said explicitly (it is also exec's default). */
+  readOnly?: boolean;
+  /** A JSON Schema (strict-mode compatible) for the final message (`--output-schema <file>`). */
+  outputSchema?: string;
 }
 
 /** A TOML value for `codex -c key=value`: JSON strings and arrays are valid TOML; tables are inline. */
@@ -48,12 +53,15 @@ export const codexProvider: Provider<CodexOptions> = {
     session,
     options,
     mcp,
+    scratchDir,
   }: InvocationRequest<CodexOptions>): Invocation {
     const args = ["exec", "--json", "--skip-git-repo-check"];
     if (model) args.push("-m", model);
     if (options.dangerouslyBypassApprovalsAndSandbox)
       args.push("--dangerously-bypass-approvals-and-sandbox");
     else if (options.fullAuto) args.push("-s", "workspace-write");
+    else if (options.readOnly) args.push("-s", "read-only");
+    if (options.outputSchema) args.push("--output-schema", join(scratchDir, "output-schema.json"));
     for (const [name, def] of Object.entries(mcp?.servers ?? {})) {
       const key = `mcp_servers.${name}`;
       args.push(
@@ -70,7 +78,11 @@ export const codexProvider: Provider<CodexOptions> = {
     if (session.mode === "resume") args.push("resume", session.id);
     if (session.mode === "latest") args.push("resume", "--last");
     args.push("-"); // read the prompt from stdin
-    return { args, stdin: prompt };
+    return {
+      args,
+      stdin: prompt,
+      ...(options.outputSchema ? { files: { "output-schema.json": options.outputSchema } } : {}),
+    };
   },
 
   progress(line: string): string | undefined {
