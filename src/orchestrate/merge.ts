@@ -1,4 +1,4 @@
-import type { CliName } from "../providers/types.js";
+import { CLI_NAMES, type CliName } from "../providers/types.js";
 import { SEVERITIES, type Finding, type RoundAnswer, type Severity } from "./findings.js";
 
 export interface Assessment {
@@ -82,6 +82,9 @@ export function applyAssessments(
     f.assessments.push({ reviewer, assessment: a.assessment, reason: a.reason });
     const list = a.assessment === "confirmed" ? f.confirmedBy : f.disputedBy;
     list.push(reviewer);
+    // The same order whichever reviewer answered first.
+    list.sort((x, y) => CLI_NAMES.indexOf(x) - CLI_NAMES.indexOf(y));
+    f.assessments.sort((x, y) => CLI_NAMES.indexOf(x.reviewer) - CLI_NAMES.indexOf(y.reviewer));
   }
 }
 
