@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,concurrency,big,consult` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bigOutputSuite, MiB } from "./lib/big-output.mjs";
 import { concurrencySuite } from "./lib/concurrency.mjs";
+import { consultSuite } from "./lib/consult.mjs";
 import { overheadSuite } from "./lib/overhead.mjs";
 import { machineInfo } from "./lib/proc.mjs";
 import { evaluate, markdown, tables, TARGETS } from "./lib/report.mjs";
@@ -37,12 +38,14 @@ const SETTINGS = short
       startup: { rounds: 3, warmup: 1, idleMs: 500 },
       concurrency: { rounds: 2, concurrency: 10, latencyMs: 500 },
       big: { sizes: [20 * MiB], rounds: 1, raisedCap: 256 * MiB },
+      consult: { rounds: 2, latencyMs: 1000 },
     }
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
       startup: { rounds: 15, warmup: 2, idleMs: 1000 },
       concurrency: { rounds: 3, concurrency: 50, latencyMs: 500 },
       big: { sizes: [20 * MiB, 200 * MiB], rounds: 3, raisedCap: 256 * MiB },
+      consult: { rounds: 5, latencyMs: 1000 },
     };
 
 if (!existsSync(GATEWAY_MAIN)) {
@@ -86,6 +89,11 @@ try {
     results.bigOutput = await bigOutputSuite({ ...SETTINGS.big, log });
     if (results.bigOutput.groups.some((g) => g.runs.some((r) => !r.ok))) failed = true;
   }
+  if (wanted("consult")) {
+    log(`== consult of 3 CLIs vs the slowest alone (${SETTINGS.consult.rounds} rounds)`);
+    results.consult = await consultSuite(SETTINGS.consult);
+    if (results.consult.failures) failed = true;
+  }
 } catch (err) {
   failed = true;
   results.error = err instanceof Error ? err.stack : String(err);
@@ -110,6 +118,12 @@ writeFileSync(mdFile, `${header.replace(/\n/g, "  \n")}\n\n${markdown(results)}\
 
 console.log(header);
 console.log(tables(results));
+if (results.consult) {
+  const c = results.consult;
+  console.log(
+    `\nconsult of 3 CLIs (each ${c.latencyMs} ms): median ${Math.round(c.consultMs.median)} ms; slowest CLI alone: median ${Math.round(c.slowestAloneMs.median)} ms; difference ${Math.round(c.overheadMs)} ms`,
+  );
+}
 const missed = results.targets.filter((t) => !t.pass).length;
 console.log(
   `\n${results.targets.length - missed} targets met, ${missed} missed. Results: ${outFile}`,
