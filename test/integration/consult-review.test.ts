@@ -212,11 +212,12 @@ describe("review", () => {
     for (const inv of lane.invocations()) expect(inv.stdin).toContain("i <= xs.length");
   });
 
-  it("runs every reviewer read-only, whatever it is asked (argv)", async () => {
+  it("runs every reviewer read-only (argv)", async () => {
     setScript([{ directives: { reply: fenced(answer([], "approve")) } }]);
     const r = await gw.call("review", { ...base(), focus: "security" });
     expect(sc(r).verdict).toBe("approve");
-    const argv = Object.fromEntries(lane.invocations().map((i) => [i.cli, i.argv]));
+    const argvOf = (cli: string) => lane.invocations().find((i) => i.cli === cli)!.argv;
+    const argv = { claude: argvOf("claude"), codex: argvOf("codex"), gemini: argvOf("gemini") };
     expect(argv.claude).toEqual(
       expect.arrayContaining(["--tools", "Read,Grep,Glob", "--json-schema"]),
     );
