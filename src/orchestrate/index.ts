@@ -1,12 +1,12 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { GatewayError } from "../errors.js";
+import { GatewayError, invalidInput } from "../errors.js";
 import type { JobManager } from "../jobs/manager.js";
 import { PROVIDERS } from "../providers/index.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
 import type { JobKind, JobStore } from "../store/jobs.js";
 import { checkDirectory } from "../validate.js";
-import { consult, type ConsultInput } from "./consult.js";
+import { consult, type ConsultInput, type FanoutInput } from "./consult.js";
 import { collectChange, type ReviewTarget } from "./git.js";
 import { startParent, type ParentHooks, type ParentRun } from "./parent.js";
 import { review, type ReviewInput } from "./review.js";
@@ -69,7 +69,10 @@ export class Orchestrator {
     this.jobs.cancel(id);
   }
 
-  private clisOf(input: { clis?: CliName[] }): CliName[] {
+  private clisOf(input: WithOptionalClis<FanoutInput>): CliName[] {
+    // Refused once here rather than by each CLI's job.
+    if (input.approvalPolicy && input.approvalStrategy !== "mcp_managed")
+      throw invalidInput('approvalPolicy applies only with approvalStrategy "mcp_managed"');
     if (input.clis?.length) return [...new Set(input.clis)];
     const found = this.installed();
     if (!found.length)

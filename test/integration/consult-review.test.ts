@@ -150,6 +150,9 @@ describe("consult", () => {
     expect(textOf(await gw.call("consult", { prompt: "x", cwd: "relative" }))).toMatch(
       /\[invalid_input\] cwd must be an absolute path/,
     );
+    expect(textOf(await gw.call("consult", { prompt: "x", approvalPolicy: "strict" }))).toMatch(
+      /^\[invalid_input\] approvalPolicy applies only with approvalStrategy "mcp_managed"/,
+    );
     expect(lane.invocations()).toEqual([]);
   });
 });

@@ -383,9 +383,9 @@ function analyze(conv) {
       if (text.trim()) assistantTexts.push(text);
       continue;
     }
-    // A tool result is not a prompt, unless a new prompt shares its message (a resumed claude
-    // session whose last turn ended in a tool call sends both in one user message).
-    if (m.toolResults.length && !m.texts.some((t) => realPart(t) != null)) continue;
+    // A tool result is not a prompt, unless it closed a finished structured answer and a new
+    // prompt shares its message (a resumed claude --json-schema session sends both in one).
+    if (m.toolResults.length && !newPromptAfterStructured(m, calls)) continue;
     const real = m.texts.map(realPart).filter((t) => t != null);
     if (real.length) {
       prompt = real.join("\n");
@@ -396,7 +396,7 @@ function analyze(conv) {
   }
   const last = conv.messages[conv.messages.length - 1];
   let pending = null;
-  if (last && last.toolResults.length && !last.texts.some((t) => realPart(t) != null)) {
+  if (last && last.toolResults.length && !newPromptAfterStructured(last, calls)) {
     const r = last.toolResults[last.toolResults.length - 1];
     const call = calls.get(r.id) || { name: r.name };
     pending = {
@@ -413,6 +413,13 @@ function analyze(conv) {
     prompt: prompt ?? "",
     pending,
   };
+}
+
+function newPromptAfterStructured(message, calls) {
+  return (
+    message.toolResults.every((r) => calls.get(r.id)?.name === "StructuredOutput") &&
+    message.texts.some((t) => realPart(t) != null)
+  );
 }
 
 // NAME matches exactly or as a suffix after "__"/"_" (mcp__mini__echo_marker, mcp_mini_echo_marker).
