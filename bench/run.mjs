@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big,protocol,cap` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,concurrency,big,protocol,cap,consult` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { bigOutputSuite, MiB } from "./lib/big-output.mjs";
 import { capSuite } from "./lib/cap.mjs";
 import { concurrencySuite } from "./lib/concurrency.mjs";
+import { consultSuite } from "./lib/consult.mjs";
 import { overheadSuite } from "./lib/overhead.mjs";
 import { protocolSuite } from "./lib/protocol.mjs";
 import { machineInfo } from "./lib/proc.mjs";
@@ -41,6 +42,7 @@ const SETTINGS = short
       big: { sizes: [20 * MiB], rounds: 1, raisedCap: 256 * MiB },
       protocol: { rounds: 1, idleMs: 500 },
       cap: { caps: [32 * MiB], modes: ["sync", "async"] },
+      consult: { rounds: 2, latencyMs: 1000 },
     }
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
@@ -49,6 +51,7 @@ const SETTINGS = short
       big: { sizes: [20 * MiB, 200 * MiB], rounds: 3, raisedCap: 256 * MiB },
       protocol: { rounds: 3, idleMs: 1000 },
       cap: { caps: [50 * MiB, 400 * MiB], modes: ["sync", "async"] },
+      consult: { rounds: 5, latencyMs: 1000 },
     };
 
 if (!existsSync(GATEWAY_MAIN)) {
@@ -107,6 +110,11 @@ try {
     if (results.cap.runs.some((r) => !r.category || r.category.startsWith("bench case")))
       failed = true;
   }
+  if (wanted("consult")) {
+    log(`== consult of 3 CLIs vs the slowest alone (${SETTINGS.consult.rounds} rounds)`);
+    results.consult = await consultSuite(SETTINGS.consult);
+    if (results.consult.failures) failed = true;
+  }
 } catch (err) {
   failed = true;
   results.error = err instanceof Error ? err.stack : String(err);
@@ -131,6 +139,12 @@ writeFileSync(mdFile, `${header.replace(/\n/g, "  \n")}\n\n${markdown(results)}\
 
 console.log(header);
 console.log(tables(results));
+if (results.consult) {
+  const c = results.consult;
+  console.log(
+    `\nconsult of 3 CLIs (each ${c.latencyMs} ms): median ${Math.round(c.consultMs.median)} ms; slowest CLI alone: median ${Math.round(c.slowestAloneMs.median)} ms; difference ${Math.round(c.overheadMs)} ms`,
+  );
+}
 const missed = results.targets.filter((t) => !t.pass).length;
 console.log(
   `\n${results.targets.length - missed} targets met, ${missed} missed. Results: ${outFile}`,

@@ -10,6 +10,7 @@ import { PROVIDERS } from "./providers/index.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer } from "./mcp/server.js";
+import { Orchestrator } from "./orchestrate/index.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase, type Db } from "./store/db.js";
 import { narrowTree } from "./store/private-files.js";
@@ -53,7 +54,16 @@ export async function startGateway(transport: Transport, version: string): Promi
   jobs.start();
   const probe = new CliProbe(config.childEnv);
   const server = createMcpServer(
-    { jobs, jobStore, sessions, resilience, approvals, retentionMs: config.jobRetentionMs, probe },
+    {
+      jobs,
+      jobStore,
+      sessions,
+      resilience,
+      approvals,
+      orchestrator: new Orchestrator(jobs, jobStore, config.childEnv.PATH ?? ""),
+      retentionMs: config.jobRetentionMs,
+      probe,
+    },
     version,
   );
 

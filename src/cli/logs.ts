@@ -26,8 +26,9 @@ const defaultIo: LogsIo = {
 
 export const LOGS_USAGE = `Usage:
   llm-cli-gateway logs [filters] [--limit N] [--json]   recent calls, newest first
-  llm-cli-gateway logs show <correlationId | id> [--json]
-                                                        one call in full (every row with that id)
+  llm-cli-gateway logs show <correlationId | consultationId | id> [--json]
+                                                        one call in full (every row with that id; every
+                                                        call of a consult/review)
   llm-cli-gateway logs search <text> [filters] [--limit N] [--raw] [--json]
                                                         full-text search of ended calls' prompts and responses
   llm-cli-gateway logs usage [--days N] [--by-day] [filters] [--json]
@@ -293,6 +294,14 @@ export function showCall(db: Database.Database, key: string): Record<string, unk
   let rows = db
     .prepare(`SELECT * FROM calls WHERE correlation_id = ? ORDER BY id DESC`)
     .all(key) as Record<string, unknown>[];
+  // A consult/review: all its calls, in the order they started (older databases lack the column).
+  const hasConsultations = (
+    db.prepare(`SELECT name FROM pragma_table_info('calls')`).pluck().all() as string[]
+  ).includes("consultation_id");
+  if (rows.length === 0 && hasConsultations)
+    rows = db
+      .prepare(`SELECT * FROM calls WHERE consultation_id = ? ORDER BY id`)
+      .all(key) as Record<string, unknown>[];
   if (rows.length === 0 && /^\d+$/.test(key))
     rows = db.prepare(`SELECT * FROM calls WHERE id = ?`).all(Number(key)) as Record<
       string,
@@ -466,6 +475,7 @@ function formatCall(row: Record<string, unknown>): string {
   field("gateway session", row.gateway_session_id);
   field("native session", row.native_session_id);
   field("job", row.job_id);
+  field("consultation", row.consultation_id);
   field("cwd", row.cwd);
   const tokens = ["input", "output", "cache_read", "cache_write", "reasoning"]
     .map((k) => [k.replace("_", " "), row[`${k}_tokens`]] as const)

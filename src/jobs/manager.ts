@@ -48,6 +48,10 @@ export interface SubmitOptions {
   onProgress?: (update: ProgressUpdate) => void;
   /** Asks the person at the client, when the approval policy would deny the request. */
   elicit?: Elicit;
+  /** The consult/review job this request is one CLI of: cancelling that cancels this. */
+  parentId?: string;
+  /** Links the flight recorder's rows of one consultation or review. */
+  consultationId?: string;
 }
 
 export interface JobHandle {
@@ -123,7 +127,8 @@ export class JobManager {
       admitted = await this.admit(cli, { ...asked, correlationId } as CliRequest<never>, options);
     } catch (err) {
       // A refused request is recorded too: one row, status "rejected", and nothing ran.
-      this.recordRejected(cli, { ...asked, correlationId }, err);
+      const consultationId = options.consultationId;
+      this.recordRejected(cli, { ...asked, correlationId, consultationId }, err);
       throw err;
     }
     const { request, prepared, reviewed, startsNow } = admitted;
@@ -142,6 +147,7 @@ export class JobManager {
       originalPrompt: prepared.originalPrompt,
       gatewaySessionId: prepared.gatewaySessionId,
       jobId: id,
+      consultationId: options.consultationId,
       cwd: prepared.cwd,
       breakerState: this.o.resilience.status(cli).state,
       approvalDecision: reviewed.approval,
@@ -157,7 +163,14 @@ export class JobManager {
       extras,
       callId,
     };
-    this.o.store.insert({ id, cli, kind: options.kind, correlationId, owner: this.instanceId });
+    this.o.store.insert({
+      id,
+      cli,
+      kind: options.kind,
+      correlationId,
+      owner: this.instanceId,
+      parentId: options.parentId,
+    });
     if (startsNow) this.launch(job);
     else this.queue.push(job);
     return { id, correlationId, done };
@@ -174,6 +187,7 @@ export class JobManager {
         model: text(args.model),
         prompt: text(args.prompt) ?? "",
         cwd: text(args.cwd),
+        consultationId: text(args.consultationId),
       },
       error,
     );
@@ -214,6 +228,8 @@ export class JobManager {
     if (!row) throw invalidInput(`Unknown jobId ${id}`);
     if (TERMINAL.has(row.status)) return row;
     this.o.store.requestCancel(id);
+    // A consult/review job runs no process itself: cancelling it cancels its CLI jobs.
+    for (const child of this.o.store.children(id)) this.cancel(child.id);
     const queued = this.queue.findIndex((j) => j.id === id);
     if (queued !== -1) {
       const [job] = this.queue.splice(queued, 1);
@@ -243,6 +259,9 @@ export class JobManager {
       this.settle(job, interruptedResult(job.prepared), "interrupted");
     for (const job of this.running.values()) job.abort.abort();
     await Promise.race([waitFor(() => this.running.size === 0), delay(this.o.killGraceMs + 1000)]);
+    // consult/review jobs still open (their children just ended) end with them.
+    for (const job of this.o.store.openJobsOf([this.instanceId]))
+      this.o.store.finish(job.id, "interrupted", undefined, interruptedError);
     this.o.store.removeInstance(this.instanceId);
   }
 

@@ -2,6 +2,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { Approvals } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { CliProbe } from "../process/cli-probe.js";
+import type { Orchestrator } from "../orchestrate/index.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
 import type { SessionStore } from "../store/sessions.js";
@@ -12,6 +13,8 @@ import { claudeRequestTool } from "./tools/claude-request.js";
 import { codexRequestTool } from "./tools/codex-request.js";
 import { geminiRequestTool } from "./tools/gemini-request.js";
 import { registerApprovalList } from "./tools/approval-list.js";
+import { registerConsultTool } from "./tools/consult.js";
+import { registerReviewTool } from "./tools/review.js";
 import { registerJobTools } from "./tools/jobs.js";
 import { registerListModels } from "./tools/list-models.js";
 import { registerRequestTools } from "./tools/request-tools.js";
@@ -23,6 +26,7 @@ export interface ServerParts {
   sessions: SessionStore;
   resilience: Resilience;
   approvals: Approvals;
+  orchestrator: Orchestrator;
   retentionMs: number;
   probe: CliProbe;
 }
@@ -51,6 +55,8 @@ export function buildTools(parts: ServerParts): ToolRegistry {
       spec as Parameters<typeof registerRequestTools>[4],
     );
   }
+  for (const register of [registerConsultTool, registerReviewTool])
+    register(tools, parts.orchestrator, parts.jobs, parts.jobStore, parts.retentionMs);
   registerJobTools(tools, parts.jobs, parts.jobStore);
   registerListModels(tools, parts.resilience, parts.probe);
   registerSessionTools(tools, parts.sessions);

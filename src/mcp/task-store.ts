@@ -2,7 +2,9 @@ import type { TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/int
 import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
 import type { GatewayResult } from "../gateway.js";
 import type { JobManager } from "../jobs/manager.js";
-import type { JobRow, JobStatus, JobStore } from "../store/jobs.js";
+import type { ParentResult } from "../orchestrate/index.js";
+import { isParentTarget, type JobRow, type JobStatus, type JobStore } from "../store/jobs.js";
+import { parentToolResult } from "./tools/consult.js";
 import { toToolResult } from "./tools/request-common.js";
 
 const TASK_STATUS: Record<JobStatus, Task["status"]> = {
@@ -32,6 +34,8 @@ export function taskOf(job: JobRow, ttlMs: number): Task {
 
 /** The job's tool result: the stored normalized result, or its error when it has none. */
 export function jobToolResult(job: JobRow): CallToolResult {
+  if (job.result && isParentTarget(job.cli))
+    return parentToolResult(JSON.parse(job.result) as ParentResult);
   if (job.result) return toToolResult(JSON.parse(job.result) as GatewayResult);
   const text = `[${job.errorCategory ?? "internal"}] ${job.errorMessage ?? `job ${job.status}`}`;
   return { isError: true, content: [{ type: "text", text }] };

@@ -27,6 +27,10 @@ export interface ClaudeOptions {
   dangerouslySkipPermissions?: boolean;
   /** Added to the end of Claude Code's own system prompt (passed in a file, not on argv). */
   appendSystemPrompt?: string;
+  /** The built-in tools claude may use at all (`--tools`), e.g. read-only ones for a reviewer. */
+  tools?: string[];
+  /** A JSON Schema the final answer must match (`--json-schema`): claude then answers with that JSON. */
+  jsonSchema?: string;
 }
 
 const SYSTEM_PROMPT_FILE = "append-system-prompt.md";
@@ -110,6 +114,8 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     if (allowed.length) args.push("--allowedTools", ...allowed);
     if (options.disallowedTools?.length) args.push("--disallowedTools", ...options.disallowedTools);
     if (options.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
+    if (options.tools) args.push("--tools", options.tools.join(","));
+    if (options.jsonSchema) args.push("--json-schema", options.jsonSchema);
     if (options.appendSystemPrompt !== undefined) {
       args.push("--append-system-prompt-file", join(scratchDir, SYSTEM_PROMPT_FILE));
       invocation.files = { ...invocation.files, [SYSTEM_PROMPT_FILE]: options.appendSystemPrompt };

@@ -18,6 +18,10 @@ export interface CodexOptions {
   /** The seed's full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
   fullAuto?: boolean;
   dangerouslyBypassApprovalsAndSandbox?: boolean;
+  /** `-s read-only`, said explicitly (it is also exec's default). */
+  readOnly?: boolean;
+  /** A JSON Schema (strict-mode compatible) for the final message (`--output-schema <file>`). */
+  outputSchema?: string;
 }
 
 /** A TOML value for `codex -c key=value`: JSON strings and arrays of strings are valid TOML. */
@@ -95,12 +99,15 @@ export const codexProvider: Provider<CodexOptions> = {
     options,
     mcp,
     env,
+    scratchDir,
   }: InvocationRequest<CodexOptions>): Invocation {
     const args = ["exec", "--json", "--skip-git-repo-check"];
     if (model) args.push("-m", model);
     if (options.dangerouslyBypassApprovalsAndSandbox)
       args.push("--dangerously-bypass-approvals-and-sandbox");
     else if (options.fullAuto) args.push("-s", "workspace-write");
+    else if (options.readOnly) args.push("-s", "read-only");
+    if (options.outputSchema) args.push("--output-schema", join(scratchDir, "output-schema.json"));
     const servers = mcp?.servers ?? {};
     const forwarded = forwardedEnv(servers, env);
     for (const [name, def] of Object.entries(servers)) {
@@ -131,6 +138,7 @@ export const codexProvider: Provider<CodexOptions> = {
       args,
       stdin: prompt,
       ...(Object.keys(forwarded).length ? { env: forwarded, secrets: secretValues(servers) } : {}),
+      ...(options.outputSchema ? { files: { "output-schema.json": options.outputSchema } } : {}),
     };
   },
 

@@ -11,6 +11,12 @@ export const JOB_STATUSES = [
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type JobKind = "sync" | "async" | "task";
+/** What a job runs: one CLI, or a consultation / review whose children are CLI jobs. */
+export const PARENT_TARGETS = ["consult", "review"] as const;
+export type ParentTarget = (typeof PARENT_TARGETS)[number];
+export type JobTarget = CliName | ParentTarget;
+export const isParentTarget = (cli: string): cli is ParentTarget =>
+  (PARENT_TARGETS as readonly string[]).includes(cli);
 export type OutputStream = "stdout" | "stderr";
 
 export const TERMINAL: ReadonlySet<JobStatus> = new Set([
@@ -22,7 +28,10 @@ export const TERMINAL: ReadonlySet<JobStatus> = new Set([
 
 export interface JobRow {
   id: string;
-  cli: CliName;
+  /** A CLI, or "consult" / "review" for a parent job (it runs no process; its children do). */
+  cli: JobTarget;
+  /** The consult/review job this CLI job belongs to. */
+  parentId: string | null;
   kind: JobKind;
   status: JobStatus;
   correlationId: string;
@@ -107,6 +116,13 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
     `),
 ];
 
+/** consult and review: a parent job (cli "consult"/"review") whose CLI jobs point to it. */
+export const PARENT_JOB_MIGRATION: Migration = (db) =>
+  db.exec(`
+    ALTER TABLE jobs ADD COLUMN parent_id TEXT;
+    CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
+  `);
+
 /** A piece of a job's output: [start, start + text.length) in UTF-16 code units of its stream. */
 export interface OutputChunk {
   jobId: string;
@@ -117,7 +133,8 @@ export interface OutputChunk {
 
 interface Row {
   id: string;
-  cli: CliName;
+  cli: JobTarget;
+  parent_id: string | null;
   kind: JobKind;
   status: JobStatus;
   correlation_id: string;
@@ -138,6 +155,7 @@ interface Row {
 const toJob = (r: Row): JobRow => ({
   id: r.id,
   cli: r.cli,
+  parentId: r.parent_id ?? null,
   kind: r.kind,
   status: r.status,
   correlationId: r.correlation_id,
@@ -196,14 +214,24 @@ export class JobStore {
 
   insert(job: {
     id: string;
-    cli: CliName;
+    cli: JobTarget;
     kind: JobKind;
     correlationId: string;
     owner: string;
+    parentId?: string;
   }): void {
     this.sql(
-      `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-    ).run(job.id, job.cli, job.kind, job.correlationId, job.owner, now());
+      `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at, parent_id) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+    ).run(job.id, job.cli, job.kind, job.correlationId, job.owner, now(), job.parentId ?? null);
+  }
+
+  /** The CLI jobs of a consult/review job, oldest first. */
+  children(parentId: string): JobRow[] {
+    return (
+      this.sql(`SELECT * FROM jobs WHERE parent_id = ? ORDER BY created_at, rowid`).all(
+        parentId,
+      ) as Row[]
+    ).map(toJob);
   }
 
   markRunning(id: string): void {

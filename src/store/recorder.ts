@@ -36,6 +36,8 @@ export interface CallStart {
   gatewaySessionId?: string | null;
   nativeSessionId?: string | null;
   jobId?: string | null;
+  /** The consult/review call this CLI call is part of (every call of it shares the id). */
+  consultationId?: string | null;
   cwd?: string | null;
   /** Circuit breaker state for this CLI when the call started ("closed", "open", "half_open"). */
   breakerState?: string | null;
@@ -341,6 +343,12 @@ export const RECORDER_MIGRATIONS: readonly Migration[] = [
         cost_estimated, error_category, correlation_id, gateway_session_id, job_id,
         substr(prompt, 1, 200) AS prompt_start, substr(response, 1, 200) AS response_start
       FROM calls ORDER BY id DESC;
+    `),
+  // consult and review: the CLI calls of one consultation share its id.
+  (db) =>
+    db.exec(`
+      ALTER TABLE calls ADD COLUMN consultation_id TEXT;
+      CREATE INDEX calls_consultation_id ON calls (consultation_id) WHERE consultation_id IS NOT NULL;
     `),
 ];
 
@@ -718,6 +726,7 @@ export class Recorder {
       gateway_session_id: call.gatewaySessionId ?? null,
       native_session_id: call.nativeSessionId ?? null,
       job_id: call.jobId ?? null,
+      consultation_id: call.consultationId ?? null,
       cwd: this.text(call.cwd),
       approval_decision: this.json(call.approvalDecision),
       optimization: this.json(call.optimization),
@@ -950,6 +959,7 @@ const INSERT_COLUMNS = [
   "gateway_session_id",
   "native_session_id",
   "job_id",
+  "consultation_id",
   "cwd",
   "approval_decision",
   "optimization",

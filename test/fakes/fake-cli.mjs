@@ -21,7 +21,7 @@ export async function main(cli) {
   const argv = process.argv.slice(2);
   if (answerModelFree(cli, argv)) return;
   const stdin = await readStdin();
-  const directives = parseDirectives(stdin);
+  const directives = { ...parseDirectives(stdin), ...scripted(cli, stdin) };
   if (process.env.FAKE_CLI_LOG) {
     appendFileSync(
       process.env.FAKE_CLI_LOG,
@@ -244,6 +244,18 @@ function runNumber(prompt) {
   runs[prompt] = (runs[prompt] ?? 0) + 1;
   writeFileSync(file, JSON.stringify(runs));
   return runs[prompt];
+}
+
+// FAKE_CLI_SCRIPT: a JSON file of rules [{ cli?, match?, directives }]; the first rule whose cli
+// and prompt substring match adds its directives (replies with "]]" and per-CLI behaviour).
+function scripted(cli, prompt) {
+  const file = process.env.FAKE_CLI_SCRIPT;
+  if (!file || !existsSync(file)) return {};
+  const rules = JSON.parse(readFileSync(file, "utf8"));
+  const rule = rules.find(
+    (r) => (!r.cli || r.cli === cli) && (!r.match || prompt.includes(r.match)),
+  );
+  return rule?.directives ?? {};
 }
 
 function parseDirectives(prompt) {

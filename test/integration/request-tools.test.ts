@@ -378,6 +378,8 @@ describe("tools/list", () => {
         "claude_request_async",
         "codex_request",
         "codex_request_async",
+        "consult",
+        "review",
         "gemini_request",
         "gemini_request_async",
         "llm_job_cancel",
@@ -401,9 +403,11 @@ describe("tools/list", () => {
     expect(tools.find((t) => t.name === "claude_request")?.inputSchema.required).toEqual([
       "prompt",
     ]);
-    // Every client pays for this document in context on every turn. (15,100: claude's
-    // appendSystemPrompt, the llm plugin's -s, costs 78 characters in the sync and async tools.)
-    expect(JSON.stringify({ tools }).length).toBeLessThan(15_100);
+    // Every client pays for this document in context on every turn.
+    expect(JSON.stringify({ tools }).length).toBeLessThan(17_600);
+    // consult and review together add at most 2.5 KB.
+    const fanout = tools.filter((t) => t.name === "consult" || t.name === "review");
+    expect(JSON.stringify(fanout).length).toBeLessThanOrEqual(2_500);
     expect(tools.find((t) => t.name === "codex_request")?.execution).toEqual({
       taskSupport: "optional",
     });

@@ -219,6 +219,10 @@ function anthropicStructured(body, tools) {
   }
   const format = body.output_format || body.output_config?.format;
   if (format && format.type === "json_schema") return { mode: "text", schema: format.schema || {} };
+  // claude --json-schema offers a StructuredOutput tool the model is told to call.
+  const structuredTool = tools.find((t) => t.name === "StructuredOutput");
+  if (structuredTool)
+    return { mode: "tool", name: structuredTool.name, schema: structuredTool.schema || {} };
   return null;
 }
 
@@ -379,7 +383,9 @@ function analyze(conv) {
       if (text.trim()) assistantTexts.push(text);
       continue;
     }
-    if (m.toolResults.length) continue; // a tool result is not a prompt
+    // A tool result is not a prompt, unless it closed a finished structured answer and a new
+    // prompt shares its message (a resumed claude --json-schema session sends both in one).
+    if (m.toolResults.length && !newPromptAfterStructured(m, calls)) continue;
     const real = m.texts.map(realPart).filter((t) => t != null);
     if (real.length) {
       prompt = real.join("\n");
@@ -390,7 +396,7 @@ function analyze(conv) {
   }
   const last = conv.messages[conv.messages.length - 1];
   let pending = null;
-  if (last && last.toolResults.length) {
+  if (last && last.toolResults.length && !newPromptAfterStructured(last, calls)) {
     const r = last.toolResults[last.toolResults.length - 1];
     const call = calls.get(r.id) || { name: r.name };
     pending = {
@@ -407,6 +413,13 @@ function analyze(conv) {
     prompt: prompt ?? "",
     pending,
   };
+}
+
+function newPromptAfterStructured(message, calls) {
+  return (
+    message.toolResults.every((r) => calls.get(r.id)?.name === "StructuredOutput") &&
+    message.texts.some((t) => realPart(t) != null)
+  );
 }
 
 // NAME matches exactly or as a suffix after "__"/"_" (mcp__mini__echo_marker, mcp_mini_echo_marker).
@@ -1198,7 +1211,12 @@ export async function startMockApi({ port = 0, logFile = process.env.MOCK_LLM_LO
     if (!plan.call && !plan.text) {
       const text = replyText(turn, analysis, mods);
       if (conv.structured && !analysis.pending) {
-        const value = fromSchema(conv.structured.schema, kind === "main" ? text : "mock");
+        // A scripted JSON reply ([[mock:reply={…}]] or a queued reply=) is the structured answer.
+        const scripted = mods.reply !== undefined ? parseJsonOr(mods.reply, undefined) : undefined;
+        const value =
+          scripted && typeof scripted === "object"
+            ? scripted
+            : fromSchema(conv.structured.schema, kind === "main" ? text : "mock");
         if (conv.structured.mode === "tool" && r.dialect === "anthropic")
           plan.call = { name: conv.structured.name, args: value, id: `toolu_mock${randHex(10)}` };
         else plan.text = JSON.stringify(value);

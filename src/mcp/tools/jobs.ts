@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalidInput } from "../../errors.js";
 import type { JobManager } from "../../jobs/manager.js";
-import type { JobRow, JobStore, OutputStream } from "../../store/jobs.js";
+import { isParentTarget, type JobRow, type JobStore, type OutputStream } from "../../store/jobs.js";
 import type { ToolRegistry } from "../registry.js";
 import { reply } from "./reply.js";
 import { structuredResult } from "./request-common.js";
@@ -35,7 +35,7 @@ export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: J
     inputSchema: z.strictObject({ jobId }),
     outputSchema: status,
     annotations: { readOnlyHint: true },
-    handler: ({ jobId: id }) => reply(statusOf(find(id))),
+    handler: ({ jobId: id }) => reply(statusOf(find(id), store)),
   });
 
   tools.add({
@@ -98,11 +98,13 @@ export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: J
     inputSchema: z.strictObject({ jobId }),
     outputSchema: status,
     annotations: { destructiveHint: true },
-    handler: ({ jobId: id }) => reply(statusOf(jobs.cancel(id))),
+    handler: ({ jobId: id }) => reply(statusOf(jobs.cancel(id), store)),
   });
 }
 
-function statusOf(job: JobRow) {
+function statusOf(job: JobRow, store: JobStore) {
+  // A consult/review job: its CLI jobs too.
+  const children = isParentTarget(job.cli) ? store.children(job.id) : [];
   return {
     jobId: job.id,
     cli: job.cli,
@@ -115,6 +117,9 @@ function statusOf(job: JobRow) {
     stderrChars: job.stderrChars,
     ...(job.errorCategory
       ? { error: { category: job.errorCategory, message: job.errorMessage ?? "" } }
+      : {}),
+    ...(children.length
+      ? { children: children.map((c) => ({ jobId: c.id, cli: c.cli, status: c.status })) }
       : {}),
   };
 }

@@ -1,0 +1,88 @@
+import type { CallToolResult, CreateTaskResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { APPROVAL_POLICIES } from "../../approval/policy.js";
+import type { JobManager } from "../../jobs/manager.js";
+import type { Orchestrator, ParentResult, ParentRun } from "../../orchestrate/index.js";
+import { CLI_NAMES } from "../../providers/types.js";
+import type { JobKind, JobStore } from "../../store/jobs.js";
+import type { ToolContext, ToolRegistry } from "../registry.js";
+import { taskOf } from "../task-store.js";
+import { reply } from "./reply.js";
+import { model, prompt } from "./request-common.js";
+
+// Described once, by the request tools (list_models explains the ids).
+const modelId = model.unwrap().optional();
+
+/** The fields consult and review share. */
+export const fanout = {
+  clis: z.array(z.enum(CLI_NAMES)).min(1).max(3).optional().describe("Default: all installed"),
+  models: z.strictObject({ claude: modelId, codex: modelId, gemini: modelId }).optional(),
+  cwd: z.string().max(4096).optional(),
+  timeoutMs: z.number().int().min(1000).max(86_400_000).optional().describe("Per CLI"),
+  approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),
+  approvalPolicy: z.enum(APPROVAL_POLICIES).optional(),
+  async: z.boolean().optional().describe("Return a jobId at once (llm_job_*)"),
+};
+
+// Sync: text, answered, failed, per-CLI answers|reviewers... Async: jobId and status only.
+export const fanoutOutput = z.looseObject({ consultationId: z.string() });
+
+/** The tool result of a finished consult/review: its text for the model, all of it structured. */
+export function parentToolResult(result: ParentResult): CallToolResult {
+  return {
+    ...(result.status === "completed" ? {} : { isError: true }),
+    content: [{ type: "text", text: result.text }],
+    structuredContent: result,
+  };
+}
+
+/** Sync (awaited; a client cancel cancels every CLI), async (a jobId) or an MCP task. */
+export async function runParent(
+  jobs: JobManager,
+  args: { async?: boolean },
+  ctx: ToolContext,
+  start: (kind: JobKind) => Promise<ParentRun> | ParentRun,
+): Promise<CallToolResult> {
+  if (args.async) {
+    const run = await start("async");
+    return reply({ jobId: run.id, consultationId: run.id, status: "running" });
+  }
+  const run = await start("sync");
+  const cancel = () => jobs.cancel(run.id);
+  ctx.signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return parentToolResult(await run.done);
+  } finally {
+    ctx.signal.removeEventListener("abort", cancel);
+  }
+}
+
+export async function startParentTask(
+  store: JobStore,
+  retentionMs: number,
+  start: (kind: JobKind) => Promise<ParentRun> | ParentRun,
+): Promise<CreateTaskResult> {
+  const run = await start("task");
+  return { task: taskOf(store.get(run.id)!, retentionMs) };
+}
+
+export function registerConsultTool(
+  tools: ToolRegistry,
+  orchestrator: Orchestrator,
+  jobs: JobManager,
+  store: JobStore,
+  retentionMs: number,
+): void {
+  const input = z.strictObject({ prompt, ...fanout });
+  const start = (args: z.infer<typeof input>, ctx: ToolContext) => (kind: JobKind) =>
+    orchestrator.startConsult(args, kind, { onProgress: ctx.progress, elicit: ctx.elicit });
+  tools.add({
+    name: "consult",
+    description:
+      "Ask several CLIs one prompt at once: each answer or error, model, time, tokens, cost. For second opinions; code review: use review.",
+    inputSchema: input,
+    outputSchema: fanoutOutput,
+    handler: (args, ctx) => runParent(jobs, args, ctx, start(args, ctx)),
+    startTask: (args, ctx) => startParentTask(store, retentionMs, start(args, ctx)),
+  });
+}
