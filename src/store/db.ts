@@ -20,12 +20,28 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Db
   privateFile(path);
   const db = new Database(path);
   db.pragma("busy_timeout = 10000");
-  db.pragma("journal_mode = WAL");
+  enableWal(db);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   migrate(db, migrations);
   for (const suffix of ["-wal", "-shm"]) narrowIfPresent(path + suffix);
   return db;
+}
+
+/**
+ * Switching a new file to WAL takes a lock that SQLite does not wait for with the busy timeout:
+ * two processes opening the same new database at once can get SQLITE_BUSY here. Wait and retry.
+ */
+function enableWal(db: Db): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY" || attempt >= 200) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  }
 }
 
 /** `sql(text)`: the statement for that text, prepared once on first use (preparing costs more than most queries here). */
