@@ -1,10 +1,10 @@
 // Big output: fake CLIs printing 20 MB and 200 MB of reply text in each CLI's format, through the
 // gateway (default 50 MB cap, and the cap raised to 256 MB), the floor server, a plain Node relay
 // and directly. Each run is its own process (big-case.mjs); variants alternate within a round.
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gatewayArgs } from "./overhead.mjs";
+import { runCaseProcess } from "./proc.mjs";
 import { CLIS } from "./sandbox.mjs";
 import { rotate, summarize } from "./stats.mjs";
 
@@ -66,31 +66,13 @@ export async function bigOutputSuite({ sizes, rounds, raisedCap, log = () => {} 
 }
 
 function runCase(spec) {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ["--max-old-space-size=8192", CASE, JSON.stringify(spec)],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (err = (err + c).slice(-4000)));
-    child.on("close", (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()));
-      } catch {
-        resolve({
-          ...spec,
-          args: undefined,
-          floorEnv: undefined,
-          ok: false,
-          outcome: `bench case crashed (exit ${code})`,
-          error: err,
-        });
-      }
-    });
+  const crashed = (code, error) => ({
+    ...spec,
+    args: undefined,
+    floorEnv: undefined,
+    ok: false,
+    outcome: `bench case crashed (exit ${code})`,
+    error,
   });
+  return runCaseProcess(CASE, spec, crashed, ["--max-old-space-size=8192"]);
 }

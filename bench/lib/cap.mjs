@@ -1,9 +1,9 @@
 // Output cap: a fake CLI that would print 6x the cap (LLM_GATEWAY_MAX_OUTPUT_BYTES), sync and async.
 // Targets (issue 14): peak RSS at most idle + 2x cap, at most the cap stored in gateway.db, and the
 // result says `truncated` with the byte counts. Each run is its own process (cap-case.mjs).
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCaseProcess } from "./proc.mjs";
 import { CLIS } from "./sandbox.mjs";
 
 const CASE = join(dirname(fileURLToPath(import.meta.url)), "cap-case.mjs");
@@ -20,20 +20,10 @@ export async function capSuite({ caps, modes, log = () => {} }) {
 }
 
 function runCase(spec) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CASE, JSON.stringify(spec)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (err = (err + c).slice(-4000)));
-    child.on("close", (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()));
-      } catch {
-        resolve({ ...spec, ok: false, category: `bench case crashed (exit ${code})`, error: err });
-      }
-    });
-  });
+  return runCaseProcess(CASE, spec, (code, error) => ({
+    ...spec,
+    ok: false,
+    category: `bench case crashed (exit ${code})`,
+    error,
+  }));
 }

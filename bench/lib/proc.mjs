@@ -1,4 +1,5 @@
 // Process memory from /proc and a description of the machine the figures came from.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 
@@ -30,4 +31,27 @@ export function machineInfo() {
     node: process.version,
     loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+/**
+ * Runs one bench case in its own Node process (so its memory is its own) and resolves to the JSON
+ * on its last stdout line, or to `crashed(code, stderrTail)` when there is none.
+ */
+export function runCaseProcess(file, spec, crashed, nodeArgs = []) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...nodeArgs, file, JSON.stringify(spec)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (err = (err + c).slice(-4000)));
+    child.on("close", (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop()));
+      } catch {
+        resolve(crashed(code, err));
+      }
+    });
+  });
 }
