@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,9 +32,21 @@ async function waitEnded(g: StartedGateway, jobId: string, ms = 60_000) {
   }
 }
 
-/** CLI processes of this lane, other than gateway processes. */
+/**
+ * CLI processes of this lane, other than gateway processes and the `<cli> --version` probes that
+ * list_models runs in the background (they end by themselves; a job's CLI never gets --version).
+ */
 const cliProcesses = (gateways: number[]) =>
-  processesWithEnv(envMarker).filter((pid) => !gateways.includes(pid));
+  processesWithEnv(envMarker).filter((pid) => !gateways.includes(pid) && !isVersionProbe(pid));
+
+function isVersionProbe(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean);
+    return argv.length <= 3 && argv.at(-1) === "--version";
+  } catch {
+    return false;
+  }
+}
 
 describe.each(CLIS)("real %s jobs", (cli) => {
   it("an async job completes with the mock's reply", async () => {
