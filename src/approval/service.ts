@@ -1,21 +1,15 @@
 import { randomUUID } from "node:crypto";
+import type { ApprovalConfig } from "../config.js";
 import { GatewayError, invalidInput } from "../errors.js";
-import type { CliRequest } from "../gateway.js";
+import type { CliRequest } from "../request.js";
 import { selectMcpServers, type McpSelection } from "../mcp-servers.js";
 import type { CliName } from "../providers/types.js";
 import type { ApprovalLog, ApprovalRecord } from "./log.js";
 import { adjustments, permissionsOf, withGrant, type AnyOptions } from "./options.js";
-import { decide, type ApprovalPolicy } from "./policy.js";
+import { decide } from "./policy.js";
 
 /** Asks the person at the client (MCP elicitation); resolves to their answer. */
 export type Elicit = (message: string) => Promise<"accept" | "decline" | "cancel">;
-
-export interface ApprovalConfig {
-  defaultPolicy: ApprovalPolicy;
-  /** Put requests the policy would deny to the person, when the client supports elicitation. */
-  elicitation: boolean;
-  mcpConfigPath: string;
-}
 
 export interface Reviewed {
   request: CliRequest<never>;

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
-import type { CliRequest, Gateway, GatewayResult, OptionsOf, PreparedRequest } from "../gateway.js";
+import type { Gateway } from "../gateway.js";
+import type { OptionsOf } from "../providers/index.js";
+import type { CliRequest, GatewayResult, PreparedRequest } from "../request.js";
 import type { Logger } from "../log.js";
 import type { Approvals, Elicit, Reviewed } from "../approval/service.js";
 import type { CallId, Recorder } from "../store/recorder.js";
