@@ -3,6 +3,7 @@
 import type { ApprovalRecord } from "./approval/log.js";
 import type { ApprovalPolicy } from "./approval/policy.js";
 import type { ErrorCategory } from "./errors.js";
+import type { OptionsOf } from "./providers/index.js";
 import type { CliName, Invocation, McpPlan, Usage } from "./providers/types.js";
 
 /** A CLI's circuit breaker (src/resilience.ts). */
@@ -37,6 +38,9 @@ export interface CliRequest<O> {
   mcp?: McpPlan;
   options: O;
 }
+
+/** A request of one CLI with that CLI's options: a union discriminated by `cli`. */
+export type AnyCliRequest = { [C in CliName]: CliRequest<OptionsOf<C>> & { cli: C } }[CliName];
 
 export interface GatewayResult {
   text: string;

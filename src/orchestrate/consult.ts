@@ -38,7 +38,7 @@ export function baseRequest(
   cli: CliName,
   prompt: string,
   sessionId?: string,
-): Omit<CliRequest<never>, "options"> {
+): Omit<CliRequest<unknown>, "options"> {
   return {
     prompt,
     model: input.models?.[cli],

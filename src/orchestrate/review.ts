@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { CliRequest, GatewayResult } from "../request.js";
+import type { AnyCliRequest, GatewayResult } from "../request.js";
 import type { CliName } from "../providers/types.js";
 import { answerOf, baseRequest, type FanoutInput } from "./consult.js";
 import {
@@ -204,22 +204,20 @@ function reviewerRequest(
   prompt: string,
   schemaJson: string,
   sessionId: string | undefined,
-): CliRequest<never> {
+): AnyCliRequest {
   const base = baseRequest(input, cli, prompt, sessionId);
   switch (cli) {
     case "claude":
       return {
         ...base,
+        cli,
         options: { tools: READ_ONLY_TOOLS, disallowedTools: WRITE_TOOLS, jsonSchema: schemaJson },
-      } as CliRequest<never>;
+      };
     case "codex":
-      return {
-        ...base,
-        options: { readOnly: true, outputSchema: schemaJson },
-      } as CliRequest<never>;
+      return { ...base, cli, options: { readOnly: true, outputSchema: schemaJson } };
     case "gemini":
       // gemini has no structured-output flag: the prompt asks for a fenced JSON block.
-      return { ...base, options: { approvalMode: "default" } } as CliRequest<never>;
+      return { ...base, cli, options: { approvalMode: "default" } };
   }
 }
 
