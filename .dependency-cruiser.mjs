@@ -1,7 +1,7 @@
 // `npm run lint` runs this over src/: imports point one way. Type-only imports count (a circle of
 // types is still a circle), so tsPreCompilationDeps is on.
 /** @type {import('dependency-cruiser').IConfiguration} */
-module.exports = {
+export default {
   forbidden: [
     {
       name: "no-circular",
