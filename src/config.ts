@@ -2,15 +2,31 @@ import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
-import type { ApprovalConfig } from "./approval/service.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytesFromEnv } from "./mcp/line-reader.js";
-import type { ResilienceConfig } from "./resilience.js";
 import {
   DEFAULT_MAX_AGE_DAYS,
   DEFAULT_MAX_MB,
   recorderConfigFromEnv,
   type RecorderConfig,
 } from "./store/recorder.js";
+
+export interface ResilienceConfig {
+  /** Whole CLI runs per request, the first included (1 = never retry). */
+  maxAttempts: number;
+  /** First retry delay; later ones grow exponentially, with jitter, up to 30 s. */
+  baseDelayMs: number;
+  /** Consecutive transient failures that open a CLI's breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker refuses requests before one probe may run. */
+  breakerCooldownMs: number;
+}
+
+export interface ApprovalConfig {
+  defaultPolicy: ApprovalPolicy;
+  /** Put requests the policy would deny to the person, when the client supports elicitation. */
+  elicitation: boolean;
+  mcpConfigPath: string;
+}
 
 /** Every path and environment variable the gateway reads, in one place. */
 export interface GatewayConfig {

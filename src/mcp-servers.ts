@@ -1,12 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { invalidInput } from "./errors.js";
-
-/** One server in the usual `mcpServers` format (stdio). */
-export interface McpServerDef {
-  command: string;
-  args?: string[];
-  env?: Record<string, string>;
-}
+import type { McpServerDef } from "./providers/types.js";
 
 export interface McpSelection {
   requested: string[];
@@ -51,18 +45,6 @@ export function readMcpServers(path: string): Record<string, McpServerDef> {
     if (MCP_SERVER_NAME.test(name) && typeof def?.command === "string") out[name] = def;
   }
   return out;
-}
-
-/** Values shorter than this are not worth hiding (and would garble every log line that has them). */
-const MIN_SECRET_LENGTH = 4;
-
-/**
- * The values of the servers' `env`: often API keys, so they never go on a command line or into a
- * log line (see `redactValues`).
- */
-export function secretValues(servers: Record<string, McpServerDef>): string[] {
-  const values = Object.values(servers).flatMap((def) => Object.values(def.env ?? {}));
-  return [...new Set(values.filter((v) => typeof v === "string" && v.length >= MIN_SECRET_LENGTH))];
 }
 
 /** `text` with every occurrence of each value (also JSON-escaped) replaced by [REDACTED]. */

@@ -8,23 +8,23 @@ import {
   retry,
   type CircuitBreakerPolicy,
 } from "cockatiel";
-import { GatewayError, isTransient } from "./errors.js";
-import type { GatewayResult } from "./gateway.js";
+import type { ResilienceConfig } from "./config.js";
+import { GatewayError, isTransient, type ErrorCategory } from "./errors.js";
 import type { Logger } from "./log.js";
+import type { BreakerState } from "./request.js";
 import { CLI_NAMES, type CliName } from "./providers/types.js";
 
-export interface ResilienceConfig {
-  /** Whole CLI runs per request, the first included (1 = never retry). */
-  maxAttempts: number;
-  /** First retry delay; later ones grow exponentially, with jitter, up to 30 s. */
-  baseDelayMs: number;
-  /** Consecutive transient failures that open a CLI's breaker. */
-  breakerThreshold: number;
-  /** How long an open breaker refuses requests before one probe may run. */
-  breakerCooldownMs: number;
+/**
+ * What the policies judge an attempt's result by: whether it failed transiently, and whether the
+ * agent acted (then the turn is not re-run unasked). Any result with these fields will do.
+ */
+export interface Attempted {
+  error?: { category: ErrorCategory };
+  acted?: boolean;
 }
 
-export type BreakerState = "closed" | "open" | "half_open";
+/** The final result, with the real retry count and the CLI's breaker state after it. */
+export type Retried<R> = R & { retryCount: number; circuit: BreakerState };
 
 export interface BreakerStatus {
   state: BreakerState;
@@ -40,7 +40,7 @@ const STATE: Record<CircuitState, BreakerState> = {
 };
 
 const failedTransiently = (r: unknown) => {
-  const error = (r as GatewayResult).error;
+  const error = (r as Attempted).error;
   return error !== undefined && isTransient(error.category);
 };
 
@@ -103,15 +103,15 @@ export class Resilience {
    * Runs `attempt` (one whole CLI run) under the CLI's retry and breaker policies and returns the
    * final result with the real retry count and breaker state.
    */
-  async run(
+  async run<R extends Attempted>(
     cli: CliName,
     allowRerun: boolean,
     signal: AbortSignal,
-    attempt: (n: number) => Promise<GatewayResult>,
-  ): Promise<GatewayResult> {
+    attempt: (n: number) => Promise<R>,
+  ): Promise<Retried<R>> {
     const { policy } = this.breakers.get(cli)!;
     const retries = retry(
-      handleWhenResult((r) => failedTransiently(r) && (!(r as GatewayResult).acted || allowRerun)),
+      handleWhenResult((r) => failedTransiently(r) && (!(r as Attempted).acted || allowRerun)),
       {
         maxAttempts: this.config.maxAttempts - 1,
         backoff: new ExponentialBackoff({
@@ -121,7 +121,7 @@ export class Resilience {
       },
     );
     let attempts = 0;
-    let last: GatewayResult | undefined;
+    let last: R | undefined;
     try {
       last = await retries.execute(
         () =>

@@ -1,5 +1,5 @@
 import { invalidInput } from "./errors.js";
-import type { CliRequest } from "./gateway.js";
+import type { CliRequest } from "./request.js";
 import type { CliName, Provider, SessionPlan } from "./providers/types.js";
 import type { SessionRecord, SessionStore } from "./store/sessions.js";
 

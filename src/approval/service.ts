@@ -1,24 +1,18 @@
 import { randomUUID } from "node:crypto";
+import type { ApprovalConfig } from "../config.js";
 import { GatewayError, invalidInput } from "../errors.js";
-import type { CliRequest } from "../gateway.js";
+import type { AnyCliRequest } from "../request.js";
 import { selectMcpServers, type McpSelection } from "../mcp-servers.js";
 import type { CliName } from "../providers/types.js";
 import type { ApprovalLog, ApprovalRecord } from "./log.js";
 import { adjustments, permissionsOf, withGrant, type AnyOptions } from "./options.js";
-import { decide, type ApprovalPolicy } from "./policy.js";
+import { decide } from "./policy.js";
 
 /** Asks the person at the client (MCP elicitation); resolves to their answer. */
 export type Elicit = (message: string) => Promise<"accept" | "decline" | "cancel">;
 
-export interface ApprovalConfig {
-  defaultPolicy: ApprovalPolicy;
-  /** Put requests the policy would deny to the person, when the client supports elicitation. */
-  elicitation: boolean;
-  mcpConfigPath: string;
-}
-
 export interface Reviewed {
-  request: CliRequest<never>;
+  request: AnyCliRequest;
   approval?: ApprovalRecord;
   mcp: Omit<McpSelection, "servers">;
 }
@@ -35,12 +29,8 @@ export class Approvals {
     private readonly log: ApprovalLog,
   ) {}
 
-  async review(
-    cli: CliName,
-    request: CliRequest<never>,
-    correlationId: string,
-    elicit?: Elicit,
-  ): Promise<Reviewed> {
+  async review(request: AnyCliRequest, correlationId: string, elicit?: Elicit): Promise<Reviewed> {
+    const { cli } = request;
     const strategy = request.approvalStrategy ?? "legacy";
     if (strategy === "legacy" && request.approvalPolicy) {
       throw invalidInput('approvalPolicy applies only with approvalStrategy "mcp_managed"');
@@ -103,7 +93,12 @@ export class Approvals {
       );
     }
     return {
-      request: { ...request, options: granted as never, mcp: mcpPlan(verdict.granted.mcpServers) },
+      // withGrant changes only the permission fields of this CLI's own options.
+      request: {
+        ...request,
+        options: granted,
+        mcp: mcpPlan(verdict.granted.mcpServers),
+      } as AnyCliRequest,
       approval,
       mcp,
     };

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
-import type { CliRequest, Gateway, GatewayResult, OptionsOf, PreparedRequest } from "../gateway.js";
+import type { Gateway } from "../gateway.js";
+import type { OptionsOf } from "../providers/index.js";
+import type { AnyCliRequest, CliRequest, GatewayResult, PreparedRequest } from "../request.js";
 import type { Logger } from "../log.js";
 import type { Approvals, Elicit, Reviewed } from "../approval/service.js";
 import type { CallId, Recorder } from "../store/recorder.js";
@@ -61,7 +63,7 @@ export interface JobHandle {
 }
 
 interface Admitted {
-  request: CliRequest<never>;
+  request: AnyCliRequest;
   prepared: PreparedRequest;
   reviewed: Reviewed;
   startsNow: boolean;
@@ -73,7 +75,7 @@ interface Pending {
   callId: CallId;
   /** Reported with the result: the approval decision and the MCP servers requested/enabled/missing. */
   extras: Pick<GatewayResult, "approval" | "mcpServers">;
-  request: CliRequest<never>;
+  request: AnyCliRequest;
   prepared: PreparedRequest;
   options: SubmitOptions;
   abort: AbortController;
@@ -124,7 +126,8 @@ export class JobManager {
     const correlationId = asked.correlationId ?? randomUUID();
     let admitted: Admitted;
     try {
-      admitted = await this.admit(cli, { ...asked, correlationId } as CliRequest<never>, options);
+      // One member of the union; TypeScript does not tie a generic C to it.
+      admitted = await this.admit({ ...asked, cli, correlationId } as AnyCliRequest, options);
     } catch (err) {
       // A refused request is recorded too: one row, status "rejected", and nothing ran.
       const consultationId = options.consultationId;
@@ -194,22 +197,11 @@ export class JobManager {
   }
 
   /** Approval, validation, breaker and queue checks: everything that can refuse a request. */
-  private async admit(
-    cli: CliName,
-    asked: CliRequest<never>,
-    options: SubmitOptions,
-  ): Promise<Admitted> {
+  private async admit(asked: AnyCliRequest, options: SubmitOptions): Promise<Admitted> {
+    const { cli } = asked;
     if (this.closing) throw new GatewayError("saturated", "The gateway is shutting down");
-    const reviewed = await this.o.approvals.review(
-      cli,
-      asked,
-      asked.correlationId!,
-      options.elicit,
-    );
-    const prepared = this.o.gateway.prepare(
-      cli,
-      reviewed.request as CliRequest<OptionsOf<typeof cli>>,
-    );
+    const reviewed = await this.o.approvals.review(asked, asked.correlationId!, options.elicit);
+    const prepared = this.o.gateway.prepare(cli, reviewed.request);
     this.o.resilience.assertAvailable(cli);
     const startsNow = this.hasSlot(cli);
     if (!startsNow && this.queue.length >= this.o.limits.maxQueue) {
@@ -330,10 +322,7 @@ export class JobManager {
               `retrying ${cli} job ${job.id} (attempt ${attempt + 1}) [${job.prepared.correlationId}]`,
             );
           // Prepared again on a retry: the first attempt may have started the session it resumes.
-          const prepared =
-            attempt === 0
-              ? job.prepared
-              : gateway.prepare(cli, job.request as CliRequest<OptionsOf<typeof cli>>);
+          const prepared = attempt === 0 ? job.prepared : gateway.prepare(cli, job.request);
           return gateway.execute(prepared, hooks);
         },
       );

@@ -1,10 +1,9 @@
 import type { TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
-import type { GatewayResult } from "../gateway.js";
+import type { GatewayResult } from "../request.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { ParentResult } from "../orchestrate/index.js";
 import { isParentTarget, type JobRow, type JobStatus, type JobStore } from "../store/jobs.js";
-import { parentToolResult } from "./tools/consult.js";
 import { toToolResult } from "./tools/request-common.js";
 
 const TASK_STATUS: Record<JobStatus, Task["status"]> = {
@@ -29,6 +28,15 @@ export function taskOf(job: JobRow, ttlMs: number): Task {
     lastUpdatedAt: job.endedAt ?? job.startedAt ?? job.createdAt,
     pollInterval: POLL_MS,
     ...(job.errorMessage ? { statusMessage: job.errorMessage } : {}),
+  };
+}
+
+/** The tool result of a finished consult/review: its text for the model, all of it structured. */
+export function parentToolResult(result: ParentResult): CallToolResult {
+  return {
+    ...(result.status === "completed" ? {} : { isError: true }),
+    content: [{ type: "text", text: result.text }],
+    structuredContent: result,
   };
 }
 

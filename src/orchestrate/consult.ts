@@ -1,5 +1,5 @@
 import type { ApprovalPolicy } from "../approval/policy.js";
-import type { CliRequest, GatewayResult } from "../gateway.js";
+import type { CliRequest, GatewayResult } from "../request.js";
 import type { CliName } from "../providers/types.js";
 import type { CliOutcome, ParentContext, ParentOutcome } from "./parent.js";
 
@@ -38,7 +38,7 @@ export function baseRequest(
   cli: CliName,
   prompt: string,
   sessionId?: string,
-): Omit<CliRequest<never>, "options"> {
+): Omit<CliRequest<unknown>, "options"> {
   return {
     prompt,
     model: input.models?.[cli],

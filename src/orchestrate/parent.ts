@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GatewayError, type ErrorCategory } from "../errors.js";
-import type { CliRequest, GatewayResult, OptionsOf } from "../gateway.js";
+import type { OptionsOf } from "../providers/index.js";
+import type { CliRequest, GatewayResult } from "../request.js";
 import type { Elicit } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { ProgressUpdate } from "../jobs/output.js";

@@ -1,5 +1,22 @@
 import type { MergedFinding, SeverityCounts } from "./merge.js";
-import type { ReviewerReport } from "./review.js";
+import type { CliName } from "../providers/types.js";
+import type { CliAnswer } from "./consult.js";
+
+export interface ReviewerReport {
+  cli: CliName;
+  /** ok: valid findings; invalid: output that stayed invalid after one repair; failed: no answer. */
+  status: "ok" | "invalid" | "failed";
+  verdict?: "approve" | "changes_requested";
+  summary?: string;
+  findings?: number;
+  /** Its answer needed the one repair request. */
+  repaired: boolean;
+  error?: { category: string; message: string };
+  /** The start of the last invalid output, to see what went wrong. */
+  invalidOutput?: string;
+  rounds: number;
+  calls: CliAnswer[];
+}
 
 interface ReviewSummary {
   verdict?: "approve" | "changes_requested";

@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import type { CliRequest, GatewayResult } from "../gateway.js";
+import type { AnyCliRequest, GatewayResult } from "../request.js";
 import type { CliName } from "../providers/types.js";
-import { answerOf, baseRequest, type CliAnswer, type FanoutInput } from "./consult.js";
+import { answerOf, baseRequest, type FanoutInput } from "./consult.js";
 import {
   parseAnswer,
   reviewAnswer,
@@ -20,7 +20,7 @@ import {
   type MergedFinding,
 } from "./merge.js";
 import type { ParentContext, ParentOutcome } from "./parent.js";
-import { reviewText } from "./review-text.js";
+import { reviewText, type ReviewerReport } from "./review-text.js";
 
 export interface ReviewInput extends FanoutInput {
   cwd: string;
@@ -33,22 +33,6 @@ export interface ReviewInput extends FanoutInput {
 export const READ_ONLY_TOOLS = ["Read", "Grep", "Glob"];
 /** Named too, so that no settings file can bring them back. */
 export const WRITE_TOOLS = ["Bash", "Edit", "Write", "MultiEdit", "NotebookEdit"];
-
-export interface ReviewerReport {
-  cli: CliName;
-  /** ok: valid findings; invalid: output that stayed invalid after one repair; failed: no answer. */
-  status: "ok" | "invalid" | "failed";
-  verdict?: "approve" | "changes_requested";
-  summary?: string;
-  findings?: number;
-  /** Its answer needed the one repair request. */
-  repaired: boolean;
-  error?: { category: string; message: string };
-  /** The start of the last invalid output, to see what went wrong. */
-  invalidOutput?: string;
-  rounds: number;
-  calls: CliAnswer[];
-}
 
 interface Reviewer extends ReviewerReport {
   sessionId?: string;
@@ -220,22 +204,20 @@ function reviewerRequest(
   prompt: string,
   schemaJson: string,
   sessionId: string | undefined,
-): CliRequest<never> {
+): AnyCliRequest {
   const base = baseRequest(input, cli, prompt, sessionId);
   switch (cli) {
     case "claude":
       return {
         ...base,
+        cli,
         options: { tools: READ_ONLY_TOOLS, disallowedTools: WRITE_TOOLS, jsonSchema: schemaJson },
-      } as CliRequest<never>;
+      };
     case "codex":
-      return {
-        ...base,
-        options: { readOnly: true, outputSchema: schemaJson },
-      } as CliRequest<never>;
+      return { ...base, cli, options: { readOnly: true, outputSchema: schemaJson } };
     case "gemini":
       // gemini has no structured-output flag: the prompt asks for a fenced JSON block.
-      return { ...base, options: { approvalMode: "default" } } as CliRequest<never>;
+      return { ...base, cli, options: { approvalMode: "default" } };
   }
 }
 

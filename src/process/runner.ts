@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import type { LineVerdict } from "../providers/types.js";
 import { killGroup } from "./liveness.js";
 import { spawnHere, type Exit, type Spawner } from "./spawner.js";
 
@@ -43,7 +44,6 @@ export interface RunSpec {
   onSpawn?: (pid: number) => void;
 }
 
-export type LineVerdict = "keep" | "drop" | { replace: string };
 /** How much of a stdout line retainStdoutLine sees. */
 export const LINE_HEAD_BYTES = 256;
 

@@ -9,10 +9,17 @@ import {
   str,
 } from "./parse-util.js";
 import { invalidInput } from "../errors.js";
-import { secretValues, type McpServerDef } from "../mcp-servers.js";
-import type { LineVerdict } from "../process/runner.js";
+import { secretValues } from "./mcp-secrets.js";
 import { codexConfiguredModel } from "./codex-config.js";
-import type { Invocation, InvocationRequest, ParsedOutput, Provider, RawRun } from "./types.js";
+import type {
+  Invocation,
+  InvocationRequest,
+  LineVerdict,
+  McpServerDef,
+  ParsedOutput,
+  Provider,
+  RawRun,
+} from "./types.js";
 
 export interface CodexOptions {
   /** The seed's full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */

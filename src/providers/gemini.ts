@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { ErrorCategory } from "../errors.js";
-import { secretValues } from "../mcp-servers.js";
+import { secretValues } from "./mcp-secrets.js";
 import {
   categoryForMessage,
   categoryForStatus,

@@ -11,6 +11,13 @@ export const PROVIDERS = {
 
 export type Providers = typeof PROVIDERS;
 
+/** The options one CLI's requests take (its provider's); for a union of CLIs, the union of theirs. */
+export type OptionsOf<C extends CliName> = C extends CliName
+  ? Providers[C] extends Provider<infer O>
+    ? O
+    : never
+  : never;
+
 /** The model id the CLI should get: gateway aliases resolved, anything else unchanged. */
 export function resolveModel(
   provider: Provider<never>,

@@ -1,5 +1,5 @@
 import type { ErrorCategory } from "../errors.js";
-import type { LineVerdict } from "../process/runner.js";
+import type { LineVerdict } from "./types.js";
 
 /** Parse a whole document as JSON, or undefined. */
 export function tryJson(text: string): unknown {

@@ -1,6 +1,4 @@
 import type { ErrorCategory } from "../errors.js";
-import type { McpServerDef } from "../mcp-servers.js";
-import type { LineVerdict } from "../process/runner.js";
 
 export const CLI_NAMES = ["claude", "codex", "gemini"] as const;
 export type CliName = (typeof CLI_NAMES)[number];
@@ -45,6 +43,13 @@ export type SessionPlan =
   | { mode: "resume"; id: string }
   | { mode: "latest" };
 
+/** One server in the usual `mcpServers` format (stdio). */
+export interface McpServerDef {
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
 /** MCP servers to expose to the CLI for one request, and those whose tools it may call unasked. */
 export interface McpPlan {
   servers: Record<string, McpServerDef>;
@@ -77,6 +82,9 @@ export interface Invocation {
   /** Values (MCP servers' env) kept out of every log line and error message. */
   secrets?: string[];
 }
+
+/** What a stdout line is worth keeping: all of it, nothing, or a shorter line that parses the same. */
+export type LineVerdict = "keep" | "drop" | { replace: string };
 
 export interface ModelCatalog {
   /** Models known to work with the pinned CLI release. Others are passed through unchanged. */

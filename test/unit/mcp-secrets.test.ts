@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { redactValues, secretValues } from "../../src/mcp-servers.js";
+import { redactValues } from "../../src/mcp-servers.js";
+import { secretValues } from "../../src/providers/mcp-secrets.js";
 import { claudeProvider } from "../../src/providers/claude.js";
 import { codexProvider } from "../../src/providers/codex.js";
 import { geminiProvider } from "../../src/providers/gemini.js";

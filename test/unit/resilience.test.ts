@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GatewayError } from "../../src/errors.js";
-import type { GatewayResult } from "../../src/gateway.js";
+import type { GatewayResult } from "../../src/request.js";
 import { createLogger } from "../../src/log.js";
 import { Resilience } from "../../src/resilience.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { GatewayResult } from "../../src/gateway.js";
+import type { GatewayResult } from "../../src/request.js";
 import { structuredResult } from "../../src/mcp/tools/request-common.js";
 
 describe("structuredContent of a request result (what Claude Code and Codex hand their model)", () => {

@@ -2,11 +2,11 @@ import type { CallToolResult, CreateTaskResult } from "@modelcontextprotocol/sdk
 import { z } from "zod";
 import { APPROVAL_POLICIES } from "../../approval/policy.js";
 import type { JobManager } from "../../jobs/manager.js";
-import type { Orchestrator, ParentResult, ParentRun } from "../../orchestrate/index.js";
+import type { Orchestrator, ParentRun } from "../../orchestrate/index.js";
 import { CLI_NAMES } from "../../providers/types.js";
 import type { JobKind, JobStore } from "../../store/jobs.js";
 import type { ToolContext, ToolRegistry } from "../registry.js";
-import { taskOf } from "../task-store.js";
+import { parentToolResult, taskOf } from "../task-store.js";
 import { reply } from "./reply.js";
 import { model, prompt } from "./request-common.js";
 
@@ -26,15 +26,6 @@ export const fanout = {
 
 // Sync: text, answered, failed, per-CLI answers|reviewers... Async: jobId and status only.
 export const fanoutOutput = z.looseObject({ consultationId: z.string() });
-
-/** The tool result of a finished consult/review: its text for the model, all of it structured. */
-export function parentToolResult(result: ParentResult): CallToolResult {
-  return {
-    ...(result.status === "completed" ? {} : { isError: true }),
-    content: [{ type: "text", text: result.text }],
-    structuredContent: result,
-  };
-}
 
 /** Sync (awaited; a client cancel cancels every CLI), async (a jobId) or an MCP task. */
 export async function runParent(

@@ -5,7 +5,7 @@ import { isParentTarget, type JobRow, type JobStore, type OutputStream } from ".
 import type { ToolRegistry } from "../registry.js";
 import { reply } from "./reply.js";
 import { structuredResult } from "./request-common.js";
-import type { GatewayResult } from "../../gateway.js";
+import type { GatewayResult } from "../../request.js";
 
 const jobId = z.string().uuid("jobId must be a job id returned by a *_request_async tool");
 // Also: createdAt, startedAt, endedAt, stdoutChars, stderrChars, error {category, message}.

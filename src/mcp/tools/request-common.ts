@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { APPROVAL_POLICIES } from "../../approval/policy.js";
 import { MCP_SERVER_NAME } from "../../mcp-servers.js";
-import type { GatewayResult } from "../../gateway.js";
+import type { GatewayResult } from "../../request.js";
 
 export const MAX_PROMPT_CHARS = 100_000;
 /** Session ids are UUIDs (and legacy ids like "legacy-1"): never a flag, a path or a NUL. */

@@ -1,6 +1,7 @@
 import type { CreateTaskResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { CliRequest, OptionsOf } from "../../gateway.js";
+import type { OptionsOf } from "../../providers/index.js";
+import type { CliRequest } from "../../request.js";
 import type { JobManager } from "../../jobs/manager.js";
 import type { CliName } from "../../providers/types.js";
 import type { JobStore } from "../../store/jobs.js";
