@@ -37,7 +37,7 @@ export class OutputSink {
 
   readonly write = (stream: OutputStream, chunk: Buffer): void => {
     if (!this.writer) return;
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       const buffer = (this.pending[stream] ??= this.writer.buffer());
       const copied = chunk.copy(buffer, this.pendingBytes[stream], at);
       at += copied;

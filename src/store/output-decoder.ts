@@ -45,7 +45,11 @@ export class OutputDecoder {
     return chunks;
   }
 
-  private decodePiece(jobId: string, stream: OutputStream, bytes: Uint8Array): OutputChunk | undefined {
+  private decodePiece(
+    jobId: string,
+    stream: OutputStream,
+    bytes: Uint8Array,
+  ): OutputChunk | undefined {
     const key = `${jobId}\n${stream}`;
     let state = this.streams.get(key);
     if (!state)

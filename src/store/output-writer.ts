@@ -8,9 +8,7 @@ export type WorkerRequest =
   | { end: string }
   | { flush: number };
 export type WorkerReply =
-  | { flushed: number }
-  | { stored: number; buffers: ArrayBuffer[] }
-  | { error: string };
+  { flushed: number } | { stored: number; buffers: ArrayBuffer[] } | { error: string };
 
 /**
  * Bytes sent to the thread and not yet stored: above HIGH the writer asks its callers to wait
@@ -148,8 +146,7 @@ export class OutputWriter {
       else if ("stored" in reply) {
         this.giveBack(reply.buffers);
         this.stored(reply.stored);
-      }
-      else {
+      } else {
         this.flushes.get(reply.flushed)?.();
         this.flushes.delete(reply.flushed);
       }
