@@ -14,8 +14,8 @@ export type WorkerReply =
  * Bytes sent to the thread and not yet stored: above HIGH the writer asks its callers to wait
  * (they stop reading the CLI's output), until the thread is down to LOW.
  */
-const BACKLOG_HIGH = 1024 * 1024;
-const BACKLOG_LOW = 256 * 1024;
+const BACKLOG_HIGH = 4 * 1024 * 1024;
+const BACKLOG_LOW = 1024 * 1024;
 /** Size of the buffers callers fill (see buffer()). */
 export const OUTPUT_BUFFER_BYTES = 64 * 1024;
 /** Buffers kept for re-use: enough for the backlog. */
