@@ -59,7 +59,11 @@ const TEMPLATES = {
   },
 };
 
+/** `--version` as the real CLIs answer it (the gateway asks it 2 s after start, for doctor). */
+const VERSIONS = { claude: "2.1.331 (Claude Code)", codex: "codex-cli 0.169.0", gemini: "0.61.0" };
+
 export async function main(cli) {
+  if (process.argv[2] === "--version") return write(`${VERSIONS[cli]}\n`);
   let prompt = "";
   for await (const chunk of process.stdin) prompt += chunk; // a CLI reads its whole prompt first
   const argv = process.argv.slice(2);

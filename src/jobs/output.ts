@@ -1,11 +1,8 @@
 import type { OutputStream } from "../store/jobs.js";
 import type { OutputWriter } from "../store/output-writer.js";
 
-/** Output is flushed to the store this often, or sooner when this much is pending. */
+/** Output is flushed to the store this often, or sooner when the writer's buffer is full. */
 const FLUSH_MS = 250;
-const FLUSH_BYTES = 64 * 1024;
-/** Longer stdout lines (big final results) are not looked at for progress. */
-const MAX_PROGRESS_LINE = 64 * 1024;
 /** Progress notifications go out at most this often. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -20,7 +17,11 @@ export interface ProgressUpdate {
  * answer itself) the output is not stored at all.
  */
 export class OutputSink {
-  private readonly pending: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
+  /** Output not yet sent to the writer, copied into one of its buffers (see OutputWriter.buffer). */
+  private readonly pending: Record<OutputStream, Buffer | undefined> = {
+    stdout: undefined,
+    stderr: undefined,
+  };
   private readonly pendingBytes: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
   private timer: NodeJS.Timeout | undefined;
   private readonly progress: Throttle | undefined;
@@ -36,10 +37,14 @@ export class OutputSink {
 
   readonly write = (stream: OutputStream, chunk: Buffer): void => {
     if (!this.writer) return;
-    this.pending[stream].push(chunk);
-    this.pendingBytes[stream] += chunk.length;
-    if (this.pendingBytes[stream] >= FLUSH_BYTES) this.flush(stream);
-    else this.timer ??= setTimeout(() => this.flushAll(), FLUSH_MS);
+    for (let at = 0; at < chunk.length;) {
+      const buffer = (this.pending[stream] ??= this.writer.buffer());
+      const copied = chunk.copy(buffer, this.pendingBytes[stream], at);
+      at += copied;
+      this.pendingBytes[stream] += copied;
+      if (this.pendingBytes[stream] === buffer.length) this.flush(stream);
+    }
+    if (this.pendingBytes[stream]) this.timer ??= setTimeout(() => this.flushAll(), FLUSH_MS);
   };
 
   /** Resolves when the store has caught up with this output, if it is far behind. */
@@ -47,7 +52,7 @@ export class OutputSink {
 
   /** One complete stdout line: maybe a progress note. */
   readonly line = (line: Buffer): void => {
-    if (!this.progress || line.length > MAX_PROGRESS_LINE) return;
+    if (!this.progress) return;
     const note = this.describe(line.toString("utf8"));
     if (note) this.progress.note(note);
   };
@@ -71,12 +76,8 @@ export class OutputSink {
   private flush(stream: OutputStream): void {
     const size = this.pendingBytes[stream];
     if (!size) return;
-    // A buffer of its own (not a slice of a shared pool), so the writer can take it over.
-    const bytes = Buffer.allocUnsafeSlow(size);
-    let at = 0;
-    for (const chunk of this.pending[stream]) at += chunk.copy(bytes, at);
-    this.writer!.append(this.jobId, stream, bytes);
-    this.pending[stream] = [];
+    this.writer!.append(this.jobId, stream, this.pending[stream]!.subarray(0, size));
+    this.pending[stream] = undefined;
     this.pendingBytes[stream] = 0;
   }
 }

@@ -32,7 +32,7 @@ export interface RunSpec {
    * blocks on its writes) until it resolves. Keeps a slow store from queueing up the output.
    */
   backpressure?: () => Promise<void> | undefined;
-  /** Called with each complete stdout line, as bytes without the newline (costs a copy of long lines). */
+  /** Called with each complete stdout line of at most NOTED_LINE_BYTES, as bytes without the newline. */
   onStdoutLine?: (line: Buffer) => void;
   /**
    * What the outcome keeps of each stdout line, judged from the line's first LINE_HEAD_BYTES: all
@@ -46,6 +46,8 @@ export interface RunSpec {
 
 /** How much of a stdout line retainStdoutLine sees. */
 export const LINE_HEAD_BYTES = 256;
+/** Longer stdout lines are not passed to onStdoutLine (joining their pieces would cost a copy). */
+export const NOTED_LINE_BYTES = 64 * 1024;
 
 export type StopReason = "timeout" | "idle_timeout" | "output_overflow" | "canceled";
 
@@ -68,7 +70,7 @@ export interface RunOutcome {
 /** What a run stopped at the output cap keeps for parsing: the start of stdout, the end of stderr (bytes, characters). */
 const OVERFLOW_KEPT = 1024 * 1024;
 /** A file-backed stdout is read in pieces of this size (the lines kept are copied out of them). */
-const FILE_READ_BYTES = 1024 * 1024;
+const FILE_READ_BYTES = 64 * 1024;
 /** How often a file-backed stdout is read for new output. */
 const FILE_POLL_MS = 100;
 /** After the process exits, how long to wait for its pipes to close (grandchildren may hold them). */
@@ -300,7 +302,8 @@ class LineCollector {
     let bytes = 0;
     let n = 0;
     while (n < this.kept.length && bytes < maxBytes) bytes += this.kept[n++]!.length;
-    if (this.kept[n] === NEWLINE) n++; // the line's end
+    // To the line's end (a long line is kept as several pieces).
+    while (n < this.kept.length && this.kept[n - 1] !== NEWLINE) n++;
     this.kept = this.kept.slice(0, n);
   }
 
@@ -316,13 +319,19 @@ class LineCollector {
     const pieces = this.partial;
     this.partial = [];
     const whole = () => (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
-    let line: Buffer | undefined;
-    if (this.onLine) this.onLine((line = whole()));
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.length;
+    if (this.onLine && bytes <= NOTED_LINE_BYTES) this.onLine(whole());
     const head =
-      pieces[0]!.length >= LINE_HEAD_BYTES || pieces.length === 1 ? pieces[0]! : (line ??= whole());
+      pieces[0]!.length >= LINE_HEAD_BYTES || pieces.length === 1
+        ? pieces[0]!
+        : Buffer.concat(pieces, Math.min(bytes, LINE_HEAD_BYTES));
     const verdict = this.retain(head.toString("utf8", 0, LINE_HEAD_BYTES));
     if (verdict === "drop") return;
-    this.kept.push(verdict === "keep" ? owned(line ?? whole()) : Buffer.from(verdict.replace));
+    // A long line stays in its pieces (joined once, in text()): a copy here would leave the pieces
+    // as garbage, which for megabytes of output outlives many young-generation collections.
+    if (verdict === "keep") for (const piece of pieces) this.kept.push(owned(piece));
+    else this.kept.push(Buffer.from(verdict.replace));
     if (newline) this.kept.push(NEWLINE);
   }
 }

@@ -4,9 +4,13 @@ import { redactSecrets } from "./redact.js";
 
 /**
  * A line longer than this is redacted and stored in pieces, each cut after a space or a quote
- * (a secret has neither), so that one huge line is not held whole.
+ * (a secret has neither), so that one huge line is not held whole. Small enough that its strings
+ * (two bytes a character for non-Latin-1 text) stay below V8's large-object size (128 KB): large
+ * strings go straight to the old generation and stay there, garbage, until a full collection.
  */
-const MAX_HELD_CHARS = 256 * 1024;
+const MAX_HELD_CHARS = 32 * 1024;
+/** Bytes decoded at a time, for the same reason (a gemini file piece or a flushed batch is bigger). */
+const DECODE_BYTES = 16 * 1024;
 
 interface StreamState {
   decoder: StringDecoder;
@@ -31,7 +35,21 @@ const OPEN_KEY =
 export class OutputDecoder {
   private readonly streams = new Map<string, StreamState>();
 
-  decode(jobId: string, stream: OutputStream, bytes: Uint8Array): OutputChunk | undefined {
+  /** The text of `bytes` that is ready to store, in pieces of at most about MAX_HELD_CHARS. */
+  decode(jobId: string, stream: OutputStream, bytes: Uint8Array): OutputChunk[] {
+    const chunks: OutputChunk[] = [];
+    for (let at = 0; at < bytes.length; at += DECODE_BYTES) {
+      const chunk = this.decodePiece(jobId, stream, bytes.subarray(at, at + DECODE_BYTES));
+      if (chunk) chunks.push(chunk);
+    }
+    return chunks;
+  }
+
+  private decodePiece(
+    jobId: string,
+    stream: OutputStream,
+    bytes: Uint8Array,
+  ): OutputChunk | undefined {
     const key = `${jobId}\n${stream}`;
     let state = this.streams.get(key);
     if (!state)

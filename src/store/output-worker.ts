@@ -31,10 +31,14 @@ function writeQueued(): void {
   while (queue.length) {
     let chars = 0;
     let bytes = 0;
+    const buffers: ArrayBuffer[] = []; // decoded: sent back to be filled again
     const batch: OutputChunk[] = [];
     while (queue.length && chars < MAX_TRANSACTION_CHARS) {
       const item = queue.shift()!;
-      if (!Array.isArray(item) && "chunk" in item) bytes += item.chunk.bytes.byteLength;
+      if (!Array.isArray(item) && "chunk" in item) {
+        bytes += item.chunk.bytes.byteLength;
+        buffers.push(item.chunk.bytes.buffer as ArrayBuffer);
+      }
       for (const chunk of decoded(item)) {
         batch.push(chunk);
         chars += chunk.text.length;
@@ -45,7 +49,7 @@ function writeQueued(): void {
     } catch (err) {
       reply({ error: `job output not stored (${batch.length} chunks): ${String(err)}` });
     }
-    if (bytes) reply({ stored: bytes });
+    if (bytes) port.postMessage({ stored: bytes, buffers } satisfies WorkerReply, buffers);
   }
 }
 
@@ -59,8 +63,7 @@ function decoded(item: WorkerRequest | OutputChunk[]): OutputChunk[] {
   if (Array.isArray(item)) return item;
   if ("chunk" in item) {
     const { jobId, stream, bytes } = item.chunk;
-    const chunk = decoder.decode(jobId, stream, bytes);
-    return chunk ? [chunk] : [];
+    return decoder.decode(jobId, stream, bytes);
   }
   return "end" in item ? decoder.end(item.end) : [];
 }

@@ -7,7 +7,8 @@ export type WorkerRequest =
   | { chunk: { jobId: string; stream: OutputStream; bytes: Uint8Array } }
   | { end: string }
   | { flush: number };
-export type WorkerReply = { flushed: number } | { stored: number } | { error: string };
+export type WorkerReply =
+  { flushed: number } | { stored: number; buffers: ArrayBuffer[] } | { error: string };
 
 /**
  * Bytes sent to the thread and not yet stored: above HIGH the writer asks its callers to wait
@@ -15,6 +16,10 @@ export type WorkerReply = { flushed: number } | { stored: number } | { error: st
  */
 const BACKLOG_HIGH = 4 * 1024 * 1024;
 const BACKLOG_LOW = 1024 * 1024;
+/** Size of the buffers callers fill (see buffer()). */
+export const OUTPUT_BUFFER_BYTES = 64 * 1024;
+/** Buffers kept for re-use: enough for the backlog. */
+const POOL_BUFFERS = BACKLOG_HIGH / OUTPUT_BUFFER_BYTES + 4;
 
 /**
  * Stores running jobs' output from a worker thread: with a hundred CLIs streaming, decoding and
@@ -28,6 +33,13 @@ export class OutputWriter {
   private readonly flushes = new Map<number, () => void>();
   private backlog = 0;
   private caughtUp: { promise: Promise<void>; resolve: () => void } | undefined;
+  /**
+   * Buffers the thread has stored and sent back. Re-used rather than left to the thread's garbage
+   * collector, which (its heap being small) frees them late: megabytes of output would otherwise
+   * sit there as dead buffers.
+   */
+  private readonly pool: ArrayBuffer[] = [];
+  private readonly lent = new WeakSet<ArrayBuffer>();
 
   constructor(
     private readonly dbPath: string,
@@ -35,19 +47,39 @@ export class OutputWriter {
     private readonly logger: Logger,
   ) {}
 
-  /** Bytes of a job's stream, in order. The buffer is handed over: the caller must not reuse it. */
+  /** An empty buffer of OUTPUT_BUFFER_BYTES to fill and pass to append (which takes it back). */
+  buffer(): Buffer {
+    const memory = this.pool.pop() ?? new ArrayBuffer(OUTPUT_BUFFER_BYTES);
+    this.lent.add(memory);
+    return Buffer.from(memory);
+  }
+
+  /**
+   * Bytes of a job's stream, in order. The buffer is handed over: the caller must not reuse it
+   * (one from buffer() goes to the thread and comes back to the pool; others are copied).
+   */
   append(jobId: string, stream: OutputStream, bytes: Buffer): void {
+    const memory = bytes.buffer as ArrayBuffer;
+    const lent = this.lent.has(memory);
     if (this.inline) {
-      const chunk = this.inline.decode(jobId, stream, bytes);
-      if (chunk) this.storeInline([chunk]);
+      const chunks = this.inline.decode(jobId, stream, bytes);
+      if (chunks.length) this.storeInline(chunks);
+      if (lent) this.giveBack([memory]);
       return;
     }
     this.backlog += bytes.byteLength;
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     this.start().postMessage(
       { chunk: { jobId, stream, bytes } } satisfies WorkerRequest,
-      owned ? [bytes.buffer as ArrayBuffer] : [],
+      lent ? [memory] : [],
     );
+  }
+
+  private giveBack(buffers: ArrayBuffer[]): void {
+    for (const memory of buffers) {
+      this.lent.delete(memory);
+      if (this.pool.length < POOL_BUFFERS && memory.byteLength === OUTPUT_BUFFER_BYTES)
+        this.pool.push(memory);
+    }
   }
 
   /** Resolves when the thread has caught up, if it is far behind; undefined otherwise. */
@@ -111,8 +143,10 @@ export class OutputWriter {
     worker.unref(); // the MCP connection, not this thread, decides when the gateway exits
     worker.on("message", (reply: WorkerReply) => {
       if ("error" in reply) this.logger.error(reply.error);
-      else if ("stored" in reply) this.stored(reply.stored);
-      else {
+      else if ("stored" in reply) {
+        this.giveBack(reply.buffers);
+        this.stored(reply.stored);
+      } else {
         this.flushes.get(reply.flushed)?.();
         this.flushes.delete(reply.flushed);
       }

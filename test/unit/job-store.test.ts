@@ -66,10 +66,10 @@ describe("OutputDecoder", () => {
     const bytes = Buffer.from("a\n🦀é\nb");
     const decoder = new OutputDecoder();
     const chunks = [
-      decoder.decode("j", "stdout", bytes.subarray(0, 4)), // "a\n" and half the crab
-      decoder.decode("j", "stdout", bytes.subarray(4, 9)),
-      decoder.decode("j", "stderr", Buffer.from("e\n")),
-      decoder.decode("j", "stdout", bytes.subarray(9)),
+      ...decoder.decode("j", "stdout", bytes.subarray(0, 4)), // "a\n" and half the crab
+      ...decoder.decode("j", "stdout", bytes.subarray(4, 9)),
+      ...decoder.decode("j", "stderr", Buffer.from("e\n")),
+      ...decoder.decode("j", "stdout", bytes.subarray(9)),
       ...decoder.end("j"),
     ];
     expect(chunks.filter(Boolean)).toEqual([

@@ -11,7 +11,8 @@ function store(pieces: string[], decoder = new OutputDecoder()): string {
     expect(chunk.start).toBe(text.length);
     text += chunk.text;
   };
-  for (const piece of pieces) add(decoder.decode("job", "stdout", Buffer.from(piece)));
+  for (const piece of pieces)
+    for (const chunk of decoder.decode("job", "stdout", Buffer.from(piece))) add(chunk);
   for (const chunk of decoder.end("job")) add(chunk);
   return text;
 }
@@ -37,11 +38,22 @@ describe("OutputDecoder", () => {
 
   it("stores an unfinished line once it has been quiet", async () => {
     const decoder = new OutputDecoder();
-    expect(decoder.decode("job", "stdout", Buffer.from("half a li"))).toBeUndefined();
+    expect(decoder.decode("job", "stdout", Buffer.from("half a li"))).toEqual([]);
     expect(decoder.quiet(1000)).toEqual([]);
     await new Promise((r) => setTimeout(r, 30));
     expect(decoder.quiet(20)).toEqual([
       { jobId: "job", stream: "stdout", start: 0, text: "half a li" },
     ]);
+  });
+
+  it("stores a megabyte of one long line in pieces small enough to stay out of V8's large-object space", () => {
+    // Two-byte text (é), as CLIs print: 128 KB is V8's large-object size, so 64 K characters.
+    const words = "caf\u00e9 au lait, ".repeat(70_000); // 1.1 M characters, no newline
+    const decoder = new OutputDecoder();
+    const chunks = decoder.decode("job", "stdout", Buffer.from(words));
+    expect(chunks.length).toBeGreaterThan(10);
+    for (const chunk of chunks) expect(chunk.text.length).toBeLessThan(64 * 1024);
+    const text = [...chunks, ...decoder.end("job")].map((c) => c.text).join("");
+    expect(text).toBe(words);
   });
 });

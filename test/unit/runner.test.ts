@@ -189,6 +189,14 @@ describe("runProcess", () => {
     });
     expect(out.stdout).toBe("keep a\nS\nkeep b");
     expect(heads.map((h) => h.length)).toEqual([6, 256, 10, 6]);
-    expect(lines).toEqual(["keep a", "drop " + "x".repeat(70_000), "shorten me", "keep b"]);
+    // The 70 KB line is longer than NOTED_LINE_BYTES: not passed on (it would cost a copy).
+    expect(lines).toEqual(["keep a", "shorten me", "keep b"]);
+  });
+
+  it("keeps a long line that spans chunks whole, in order", async () => {
+    const pieces = ["first\nlong ", "y".repeat(40_000), "z".repeat(40_000), " end\nlast"];
+    const script = `const p = ${JSON.stringify(pieces)}; let i = 0; const t = setInterval(() => { process.stdout.write(p[i]); if (++i === p.length) clearInterval(t); }, 20);`;
+    const out = await run(script, { retainStdoutLine: () => "keep" });
+    expect(out.stdout).toBe(pieces.join(""));
   });
 });
