@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { makePlantedBugRepo } from "../helpers/planted-bug-repo.js";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
 import { MAIN, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
 
@@ -44,21 +45,7 @@ beforeAll(async () => {
   lane = await startFakeLane({ LLM_GATEWAY_RETRY_MAX_ATTEMPTS: "1", FAKE_CLI_SCRIPT: script });
   gw = lane.gw;
   repo = join(lane.dir, "repo");
-  mkdirSync(join(repo, "src"), { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo });
-  git("init", "-q");
-  writeFileSync(
-    join(repo, "src/sum.js"),
-    "export function sum(xs) {\n  let t = 0;\n  return t;\n}\n",
-  );
-  git("add", ".");
-  git("commit", "-qm", "one");
-  writeFileSync(
-    join(repo, "src/sum.js"),
-    "export function sum(xs) {\n  let t = 0;\n  for (let i = 0; i <= xs.length; i++) t += xs[i];\n  return t;\n}\n",
-  );
-  git("commit", "-qam", "two");
+  makePlantedBugRepo(repo);
 });
 afterAll(async () => {
   await lane.close();

@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { textOf } from "../helpers/gateway.js";
+import { makePlantedBugRepo } from "../helpers/planted-bug-repo.js";
 import { startRealLane, type RealLane } from "./harness.js";
 
 const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
@@ -36,19 +35,7 @@ const roundTwo = (assessment: string, reason: string) =>
 beforeAll(async () => {
   lane = await startRealLane();
   repo = join(lane.workdir, "repo");
-  mkdirSync(join(repo, "src"), { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo });
-  git("init", "-q");
-  writeFileSync(join(repo, "src/sum.js"), "export function sum(xs) {\n  return 0;\n}\n");
-  git("add", ".");
-  git("commit", "-qm", "one");
-  // The planted bug: <= instead of <.
-  writeFileSync(
-    join(repo, "src/sum.js"),
-    "export function sum(xs) {\n  let t = 0;\n  for (let i = 0; i <= xs.length; i++) t += xs[i];\n  return t;\n}\n",
-  );
-  git("commit", "-qam", "two");
+  makePlantedBugRepo(repo);
   // The mock model answers in the findings schema: claude through its StructuredOutput tool,
   // codex through text.format json_schema, gemini in a fenced block. Round 2: gemini disputes.
   for (const dialect of ["anthropic", "openai"])
