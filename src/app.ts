@@ -9,7 +9,7 @@ import { HelperSpawner } from "./process/spawner.js";
 import { PROVIDERS } from "./providers/index.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
-import { createMcpServer } from "./mcp/server.js";
+import { createMcpServer, type ServerParts } from "./mcp/server.js";
 import { Orchestrator } from "./orchestrate/index.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase, type Db } from "./store/db.js";
@@ -20,24 +20,61 @@ import { Recorder } from "./store/recorder.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
 import { SessionStore } from "./store/sessions.js";
 import { databaseOpenError } from "./startup-error.js";
+import type { CallerScope } from "./transport/caller.js";
+import { ClientApprovalLog, ClientApprovals } from "./transport/limits.js";
+
+/** The gateway without a transport: what every MCP server (one on stdio, one per HTTP session) shares. */
+export interface BuiltGateway {
+  config: GatewayConfig;
+  logger: Logger;
+  parts: ServerParts;
+  db: Db;
+  /** Stops the jobs and closes the stores; the process exits with `code` (0). */
+  shutdown(why: string, code?: number): Promise<void>;
+  /** Finds out each CLI's version soon after start (list_models shows it without waiting). */
+  probeSoon(): void;
+}
 
 /** Builds the gateway (config, stores, jobs, MCP server) and connects it to the transport. */
 export async function startGateway(transport: Transport, version: string): Promise<void> {
+  const gateway = buildGateway(version);
+  const { logger, shutdown } = gateway;
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.stdin.on("end", () => void shutdown("stdin closed"));
+
+  logger.info(`Starting llm-cli-gateway MCP server v${version}`);
+  await createMcpServer(gateway.parts, version).connect(transport);
+  gateway.probeSoon();
+}
+
+/**
+ * Config, stores, spawner, job manager, recorder. `scope` (HTTP): the stores, the job manager
+ * and the approval step know which client's request they serve; without it, as over stdio.
+ */
+export function buildGateway(version: string, scope?: CallerScope): BuiltGateway {
   const config = loadConfig();
   const logger = createLogger(config.debug);
   // Owner-only, whatever created the home and its files first (an older version, the umask).
   narrowTree(config.home);
   const dbPath = join(config.home, "gateway.db");
   const db = openGatewayDatabase(dbPath);
-  const sessions = new SessionStore(db);
+  const sessions = new SessionStore(db, scope?.owner);
   const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
   if (imported)
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
-  const jobStore = new JobStore(db);
+  const jobStore = new JobStore(db, scope?.owner);
   const output = new OutputWriter(dbPath, jobStore, logger);
   const spawner = new HelperSpawner(logger, { killGraceMs: config.killGraceMs });
   const resilience = new Resilience(config.resilience, logger);
-  const approvals = new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
+  const approvals = scope
+    ? new ClientApprovals(
+        config.approvals,
+        new ClientApprovalLog(config.approvalLogPath, scope),
+        scope,
+        jobStore,
+      )
+    : new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
   const recorder = openRecorder(config, logger, version);
   const jobs = new JobManager({
     gateway: new Gateway({ config, logger, sessions, spawner }),
@@ -50,25 +87,24 @@ export async function startGateway(transport: Transport, version: string): Promi
     limits: config.limits,
     retentionMs: config.jobRetentionMs,
     killGraceMs: config.killGraceMs,
+    clientToken: scope?.owner,
   });
   jobs.start();
   const probe = new CliProbe(config.childEnv);
-  const server = createMcpServer(
-    {
-      jobs,
-      jobStore,
-      sessions,
-      resilience,
-      approvals,
-      orchestrator: new Orchestrator(jobs, jobStore, config.childEnv.PATH ?? ""),
-      retentionMs: config.jobRetentionMs,
-      probe,
-    },
-    version,
-  );
+  const parts: ServerParts = {
+    jobs,
+    jobStore,
+    sessions,
+    resilience,
+    approvals,
+    orchestrator: new Orchestrator(jobs, jobStore, config.childEnv.PATH ?? ""),
+    retentionMs: config.jobRetentionMs,
+    probe,
+    ...(scope ? { scope } : {}),
+  };
 
   let closing = false;
-  const shutdown = async (why: string) => {
+  const shutdown = async (why: string, code = 0) => {
     if (closing) return;
     closing = true;
     logger.info(`Shutting down (${why}); stopping ${jobs.activeJobs} job(s)`);
@@ -77,16 +113,11 @@ export async function startGateway(transport: Transport, version: string): Promi
     spawner.close();
     recorder.close();
     db.close();
-    process.exit(0);
+    process.exit(code);
   };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.stdin.on("end", () => void shutdown("stdin closed"));
-
-  logger.info(`Starting llm-cli-gateway MCP server v${version}`);
-  await server.connect(transport);
-  // list_models shows each CLI's version without waiting for it: find them out soon after start.
-  setTimeout(() => Object.values(PROVIDERS).forEach((p) => probe.peek(p)), 2000).unref();
+  const probeSoon = () =>
+    setTimeout(() => Object.values(PROVIDERS).forEach((p) => probe.peek(p)), 2000).unref();
+  return { config, logger, parts, db, shutdown, probeSoon };
 }
 
 /** gateway.db, or a StartupError that names the file, the cause and the fix (never touching the file). */

@@ -66,6 +66,45 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
+export const DEFAULT_HTTP_PORT = 8765;
+
+/** `serve --http`: where it listens and which Host / Origin headers it accepts. */
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** Host names (without port) accepted besides loopback ones and the bound address. */
+  allowedHosts: string[];
+  /** Origins (scheme://host[:port]) accepted besides loopback ones. */
+  allowedOrigins: string[];
+  /** Largest request body; the stdio line limit, LLM_GATEWAY_MAX_MESSAGE_BYTES. */
+  maxBodyBytes: number;
+}
+
+export function httpConfigFromEnv(
+  env: NodeJS.ProcessEnv,
+  flags: { host?: string; port?: number } = {},
+): HttpConfig {
+  const rawPort = env.LLM_GATEWAY_HTTP_PORT;
+  let port = flags.port ?? DEFAULT_HTTP_PORT;
+  if (flags.port === undefined && rawPort !== undefined && rawPort !== "") {
+    port = Number(rawPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`LLM_GATEWAY_HTTP_PORT must be an integer from 0 to 65535, got "${rawPort}"`);
+  }
+  const list = (raw: string | undefined) =>
+    (raw ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
+  return {
+    host: flags.host ?? (env.LLM_GATEWAY_HTTP_HOST || DEFAULT_HTTP_HOST),
+    port,
+    allowedHosts: list(env.LLM_GATEWAY_HTTP_ALLOWED_HOSTS),
+    allowedOrigins: list(env.LLM_GATEWAY_HTTP_ALLOWED_ORIGINS),
+    maxBodyBytes: maxMessageBytesFromEnv(env),
+  };
+}
 const DEFAULT = {
   killGraceMs: 1500,
   maxConcurrent: 8,
@@ -109,7 +148,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
     name: "LLM_GATEWAY_MAX_MESSAGE_BYTES",
     default: `\`${DEFAULT_MAX_MESSAGE_BYTES}\` (4 MiB)`,
     meaning:
-      "longest JSON-RPC message (stdin line) read; a longer one is skipped unread and refused",
+      "longest JSON-RPC message (stdin line, HTTP body) read; a longer one is refused unread",
   },
   {
     name: "LLM_GATEWAY_KILL_GRACE_MS",
@@ -198,6 +237,27 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
     name: "LLM_GATEWAY_PRICES",
     default: "none",
     meaning: "a JSON price file merged over the built-in table for cost estimates",
+  },
+  {
+    name: "LLM_GATEWAY_HTTP_HOST",
+    default: `\`${DEFAULT_HTTP_HOST}\``,
+    meaning:
+      "`serve --http`: the address to bind (`--host` wins); off loopback, tokens are required",
+  },
+  {
+    name: "LLM_GATEWAY_HTTP_PORT",
+    default: `\`${DEFAULT_HTTP_PORT}\``,
+    meaning: "`serve --http`: the port (`--port` wins; `0`: any free port, printed on stderr)",
+  },
+  {
+    name: "LLM_GATEWAY_HTTP_ALLOWED_HOSTS",
+    default: "loopback names and the bound address",
+    meaning: "more `Host` names accepted, comma-separated (the name a reverse proxy forwards)",
+  },
+  {
+    name: "LLM_GATEWAY_HTTP_ALLOWED_ORIGINS",
+    default: "none",
+    meaning: "browser `Origin`s accepted besides loopback ones, comma-separated (`https://host`)",
   },
   {
     name: "DEBUG",

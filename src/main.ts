@@ -36,6 +36,16 @@ async function main(): Promise<void> {
       process.exitCode = await runDoctorCommand({ json: command.json }, process.env);
       return;
     }
+    case "token": {
+      const { runTokenCommand } = await import("./cli/token.js");
+      process.exitCode = runTokenCommand(command.argv, process.env);
+      return;
+    }
+    case "serve-http": {
+      const { startHttpGateway } = await import("./transport/http-main.js");
+      await startHttpGateway(command, version);
+      return;
+    }
     case "serve":
       break;
   }

@@ -5,6 +5,10 @@ export const USAGE = `Usage:
   llm-cli-gateway                 the MCP server, on stdio (an MCP client starts it; see the README)
   llm-cli-gateway doctor [--json] which CLIs are found, their versions, sign-in, the gateway's home
   llm-cli-gateway logs ...        the flight recorder's recorded calls (logs --help)
+  llm-cli-gateway serve --http [--host H] [--port N]
+                                  the MCP server over Streamable HTTP at /mcp (docs/HTTP.md)
+  llm-cli-gateway token create|list|revoke ...
+                                  bearer tokens for HTTP clients (token --help)
 
 Every command takes --help (-h) and --version (-v).
 `;
@@ -16,15 +20,23 @@ export const DOCTOR_USAGE = `Usage: llm-cli-gateway doctor [--json]
   --json  the same facts as JSON
 `;
 
+export const SERVE_USAGE = `Usage: llm-cli-gateway serve --http [--host HOST] [--port PORT]
+  The MCP server over Streamable HTTP at http://HOST:PORT/mcp, and /healthz. HOST defaults to
+  127.0.0.1 (LLM_GATEWAY_HTTP_HOST), PORT to 8765 (LLM_GATEWAY_HTTP_PORT; 0: any free port).
+  Off loopback it refuses to start until a token exists (llm-cli-gateway token create).
+`;
+
 export type Command =
   | { kind: "serve" }
+  | { kind: "serve-http"; host?: string; port?: number }
+  | { kind: "token"; argv: string[] }
   | { kind: "version" }
   | { kind: "help"; text: string }
   | { kind: "logs"; argv: string[] }
   | { kind: "doctor"; json: boolean }
   | { kind: "usage-error"; message: string; usage: string };
 
-const SUBCOMMANDS = ["logs", "doctor"] as const;
+const SUBCOMMANDS = ["logs", "doctor", "serve", "token"] as const;
 const isVersion = (a: string) => a === "--version" || a === "-v";
 const isHelp = (a: string) => a === "--help" || a === "-h";
 
@@ -39,6 +51,8 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (rest.some(isVersion)) return { kind: "version" };
   if (first === "logs") return { kind: "logs", argv: rest };
+  if (first === "token") return { kind: "token", argv: rest };
+  if (first === "serve") return parseServe(rest);
   if (rest.some(isHelp)) return { kind: "help", text: DOCTOR_USAGE };
   const unknown = rest.find((a) => a !== "--json");
   if (unknown !== undefined)
@@ -48,4 +62,31 @@ export function parseCommand(argv: readonly string[]): Command {
       usage: DOCTOR_USAGE,
     };
   return { kind: "doctor", json: rest.includes("--json") };
+}
+
+function parseServe(argv: readonly string[]): Command {
+  if (argv.some(isHelp)) return { kind: "help", text: SERVE_USAGE };
+  const usage = (message: string): Command => ({
+    kind: "usage-error",
+    message: `serve: ${message}`,
+    usage: SERVE_USAGE,
+  });
+  if (!argv.includes("--http")) return usage("--http is missing (the bare command serves stdio)");
+  const out: { kind: "serve-http"; host?: string; port?: number } = { kind: "serve-http" };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--http") continue;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s) : [arg];
+    if (flag !== "--host" && flag !== "--port") return usage(`unknown argument "${arg}"`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === "") return usage(`${flag} needs a value`);
+    if (flag === "--host") out.host = value;
+    else {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        return usage(`--port must be an integer from 0 to 65535, got "${value}"`);
+      out.port = port;
+    }
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
 import type { Gateway } from "../gateway.js";
@@ -43,6 +44,8 @@ export interface JobManagerOptions {
   /** How long finished jobs (and their output) are kept. */
   retentionMs: number;
   killGraceMs: number;
+  /** The HTTP client (token name) whose request is being handled; recorded with each call. */
+  clientToken?: () => string | undefined;
 }
 
 export interface SubmitOptions {
@@ -80,6 +83,8 @@ interface Pending {
   options: SubmitOptions;
   abort: AbortController;
   resolve: (result: GatewayResult) => void;
+  /** Runs a function in the submitter's async context (its HTTP client), wherever it is launched from. */
+  inContext: <R>(fn: () => R) => R;
 }
 
 /** A live instance refreshes its lease this often; one not refreshed for LEASE_MS is dead. */
@@ -155,6 +160,7 @@ export class JobManager {
       breakerState: this.o.resilience.status(cli).state,
       approvalDecision: reviewed.approval,
       optimization: prepared.optimization.prompt ? prepared.optimization : undefined,
+      clientToken: this.o.clientToken?.(),
     });
     const job: Pending = {
       id,
@@ -165,6 +171,7 @@ export class JobManager {
       resolve,
       extras,
       callId,
+      inContext: AsyncLocalStorage.snapshot(),
     };
     this.o.store.insert({
       id,
@@ -191,6 +198,7 @@ export class JobManager {
         prompt: text(args.prompt) ?? "",
         cwd: text(args.cwd),
         consultationId: text(args.consultationId),
+        clientToken: this.o.clientToken?.(),
       },
       error,
     );
@@ -401,7 +409,7 @@ export class JobManager {
         continue;
       }
       this.queue.splice(i, 1);
-      this.launch(job);
+      job.inContext(() => this.launch(job));
     }
   }
 

@@ -2,6 +2,8 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
   ErrorCode,
+  type CallToolRequest,
+  type RequestId,
   ListToolsRequestSchema,
   McpError,
   type CallToolResult,
@@ -73,10 +75,24 @@ export class ToolRegistry {
     return { tools: this.listed };
   }
 
-  install(server: Server): void {
+  /** `within`: runs each call in its client's scope (an HTTP client's token), so all it starts is theirs. */
+  install(server: Server, within: <R>(fn: () => R) => R = (fn) => fn()): void {
     const list = this.list();
     server.setRequestHandler(ListToolsRequestSchema, () => list);
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+      within(() => this.call(server, request, extra)),
+    );
+  }
+
+  private async call(
+    server: Server,
+    request: CallToolRequest,
+    extra: { signal: AbortSignal; requestId: RequestId },
+  ): Promise<CallToolResult | CreateTaskResult> {
+    {
+      // Over HTTP a request's notifications go on its own response stream; a task's outlive that
+      // response, so they go on the client's GET stream.
+      const related = request.params.task ? {} : { relatedRequestId: extra.requestId };
       const tool = this.tools.get(request.params.name);
       if (!tool)
         throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
@@ -90,16 +106,19 @@ export class ToolRegistry {
       const ctx: ToolContext = {
         signal: extra.signal,
         ...(server.getClientCapabilities()?.elicitation
-          ? { elicit: (message: string) => ask(server, message) }
+          ? { elicit: (message: string) => ask(server, message, related) }
           : {}),
         ...(token !== undefined
           ? {
               progress: ({ progress, message }) =>
                 void server
-                  .notification({
-                    method: "notifications/progress",
-                    params: { progressToken: token, progress, message },
-                  })
+                  .notification(
+                    {
+                      method: "notifications/progress",
+                      params: { progressToken: token, progress, message },
+                    },
+                    related,
+                  )
                   .catch(() => {}),
             }
           : {}),
@@ -115,15 +134,19 @@ export class ToolRegistry {
         if (err instanceof McpError) throw err;
         return toolError(err);
       }
-    });
+    }
   }
 }
 
-async function ask(server: Server, message: string): Promise<"accept" | "decline" | "cancel"> {
+async function ask(
+  server: Server,
+  message: string,
+  related: { relatedRequestId?: RequestId },
+): Promise<"accept" | "decline" | "cancel"> {
   try {
     const answer = await server.elicitInput(
       { message, requestedSchema: { type: "object", properties: {} } },
-      { timeout: ELICIT_TIMEOUT_MS },
+      { timeout: ELICIT_TIMEOUT_MS, ...related },
     );
     return answer.action;
   } catch {

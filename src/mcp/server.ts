@@ -6,6 +6,7 @@ import type { Orchestrator } from "../orchestrate/index.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
 import type { SessionStore } from "../store/sessions.js";
+import type { Caller, CallerScope } from "../transport/caller.js";
 import { CAPABILITIES, SERVER_NAME } from "./identity.js";
 import { ToolRegistry } from "./registry.js";
 import { JobTaskStore } from "./task-store.js";
@@ -29,17 +30,21 @@ export interface ServerParts {
   orchestrator: Orchestrator;
   retentionMs: number;
   probe: CliProbe;
+  /** Whose request is being handled (HTTP clients); absent: stdio, everything visible. */
+  scope?: CallerScope;
 }
 
-export function createMcpServer(parts: ServerParts, version: string): Server {
+/** One MCP server: the one over stdio, or one per HTTP client session (`caller`: its token). */
+export function createMcpServer(parts: ServerParts, version: string, caller?: Caller): Server {
   const server = new Server(
     { name: SERVER_NAME, version },
     {
       capabilities: CAPABILITIES,
-      taskStore: new JobTaskStore(parts.jobs, parts.jobStore, parts.retentionMs),
+      taskStore: new JobTaskStore(parts.jobs, parts.jobStore, parts.retentionMs, caller?.name),
     },
   );
-  buildTools(parts).install(server);
+  const scope = parts.scope;
+  buildTools(parts).install(server, scope ? (fn) => scope.run(caller, fn) : undefined);
   return server;
 }
 
@@ -57,7 +62,7 @@ export function buildTools(parts: ServerParts): ToolRegistry {
   }
   for (const register of [registerConsultTool, registerReviewTool])
     register(tools, parts.orchestrator, parts.jobs, parts.jobStore, parts.retentionMs);
-  registerJobTools(tools, parts.jobs, parts.jobStore);
+  registerJobTools(tools, parts.jobs, parts.jobStore, parts.scope?.owner);
   registerListModels(tools, parts.resilience, parts.probe);
   registerSessionTools(tools, parts.sessions);
   registerApprovalList(tools, parts.approvals);

@@ -15,6 +15,11 @@ const TASK_STATUS: Record<JobStatus, Task["status"]> = {
   canceled: "cancelled",
 };
 
+/** Over HTTP with tokens, a client sees only the jobs its token started; without (stdio), all. */
+export function visibleTo(job: JobRow, client: string | undefined): boolean {
+  return client === undefined || job.clientToken === client;
+}
+
 /** How often a task client should poll. */
 const POLL_MS = 1000;
 
@@ -51,21 +56,28 @@ export function jobToolResult(job: JobRow): CallToolResult {
 
 /**
  * MCP tasks over the job store: a task is a job started by a task-augmented tools/call, and
- * tasks/cancel cancels the job (stopping its process group).
+ * tasks/cancel cancels the job (stopping its process group). With `client` (an HTTP client's
+ * token name), another client's job is not found, exactly like an unknown one.
  */
 export class JobTaskStore implements TaskStore {
   constructor(
     private readonly jobs: JobManager,
     private readonly store: JobStore,
     private readonly retentionMs: number,
+    private readonly client?: string,
   ) {}
+
+  private find(taskId: string): JobRow | undefined {
+    const job = this.store.get(taskId);
+    return job && visibleTo(job, this.client) ? job : undefined;
+  }
 
   async createTask(): Promise<Task> {
     throw new Error("Tasks are created by task-augmented tools/call requests");
   }
 
   async getTask(taskId: string): Promise<Task | null> {
-    const job = this.store.get(taskId);
+    const job = this.find(taskId);
     return job ? taskOf(job, this.retentionMs) : null;
   }
 
@@ -74,20 +86,20 @@ export class JobTaskStore implements TaskStore {
   }
 
   async getTaskResult(taskId: string): Promise<CallToolResult> {
-    const job = this.store.get(taskId);
+    const job = this.find(taskId);
     if (!job) throw new Error(`Task not found: ${taskId}`);
     return jobToolResult(job);
   }
 
   async updateTaskStatus(taskId: string, status: Task["status"]): Promise<void> {
-    if (status === "cancelled") this.jobs.cancel(taskId);
+    if (status === "cancelled" && this.find(taskId)) this.jobs.cancel(taskId);
   }
 
   async listTasks(): Promise<{ tasks: Task[] }> {
     return {
       tasks: this.store
         .list(100)
-        .filter((j) => j.kind === "task")
+        .filter((j) => j.kind === "task" && visibleTo(j, this.client))
         .map((job) => taskOf(job, this.retentionMs)),
     };
   }

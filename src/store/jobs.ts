@@ -36,6 +36,8 @@ export interface JobRow {
   status: JobStatus;
   correlationId: string;
   owner: string;
+  /** The HTTP client's token name that started it; null over stdio. */
+  clientToken: string | null;
   pid: number | null;
   pidStart: string | null;
   cancelRequested: boolean;
@@ -139,6 +141,7 @@ interface Row {
   status: JobStatus;
   correlation_id: string;
   owner: string;
+  client_token?: string | null;
   pid: number | null;
   pid_start: string | null;
   cancel_requested: number;
@@ -160,6 +163,7 @@ const toJob = (r: Row): JobRow => ({
   status: r.status,
   correlationId: r.correlation_id,
   owner: r.owner,
+  clientToken: r.client_token ?? null,
   pid: r.pid,
   pidStart: r.pid_start,
   cancelRequested: r.cancel_requested === 1,
@@ -179,7 +183,11 @@ const now = () => new Date().toISOString();
 export class JobStore {
   private readonly sql: (text: string) => Statement;
 
-  constructor(private readonly db: Db) {
+  /** `clientOf`: the HTTP client whose request is being handled (its jobs carry its name). */
+  constructor(
+    private readonly db: Db,
+    private readonly clientOf: () => string | undefined = () => undefined,
+  ) {
     this.sql = preparedOnce(db);
   }
 
@@ -221,8 +229,26 @@ export class JobStore {
     parentId?: string;
   }): void {
     this.sql(
-      `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at, parent_id) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
-    ).run(job.id, job.cli, job.kind, job.correlationId, job.owner, now(), job.parentId ?? null);
+      `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at, parent_id, client_token) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+    ).run(
+      job.id,
+      job.cli,
+      job.kind,
+      job.correlationId,
+      job.owner,
+      now(),
+      job.parentId ?? null,
+      this.clientOf() ?? null,
+    );
+  }
+
+  /** CLI jobs of one HTTP client queued or running (its token's concurrency limit). */
+  openCountOfClient(clientToken: string): number {
+    return (
+      this.sql(
+        `SELECT count(*) AS n FROM jobs WHERE client_token = ? AND status IN ('queued', 'running') AND cli NOT IN ('consult', 'review')`,
+      ).get(clientToken) as { n: number }
+    ).n;
   }
 
   /** The CLI jobs of a consult/review job, oldest first. */

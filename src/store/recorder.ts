@@ -45,6 +45,8 @@ export interface CallStart {
   approvalDecision?: unknown;
   /** Optimization savings (stored as JSON), e.g. { promptCharsBefore, promptCharsAfter, ... }. */
   optimization?: unknown;
+  /** The HTTP client's token name that asked; null/absent over stdio. */
+  clientToken?: string | null;
   /** Default: now. */
   startedAt?: Date | string;
 }
@@ -350,6 +352,8 @@ export const RECORDER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE calls ADD COLUMN consultation_id TEXT;
       CREATE INDEX calls_consultation_id ON calls (consultation_id) WHERE consultation_id IS NOT NULL;
     `),
+  // Who asked: the HTTP client's token name (NULL over stdio).
+  (db) => db.exec(`ALTER TABLE calls ADD COLUMN client_token TEXT;`),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -731,6 +735,7 @@ export class Recorder {
       approval_decision: this.json(call.approvalDecision),
       optimization: this.json(call.optimization),
       instance_id: this.instanceId,
+      client_token: call.clientToken ?? null,
       ...rest,
     };
   }
@@ -964,6 +969,7 @@ const INSERT_COLUMNS = [
   "approval_decision",
   "optimization",
   "instance_id",
+  "client_token",
 ];
 
 function prepare(db: Db): Statements {

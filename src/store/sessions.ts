@@ -109,8 +109,21 @@ const defaultDescription = (cli: CliName) => `${cli[0]!.toUpperCase()}${cli.slic
 export class SessionStore {
   private readonly sql: (text: string) => Statement;
 
-  constructor(private readonly db: Db) {
+  /**
+   * `clientOf`: the HTTP client whose request is being handled. With one, every read and write
+   * sees only that client's sessions (and its own active sessions); without one (stdio), all.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly clientOf: () => string | undefined = () => undefined,
+  ) {
     this.sql = preparedOnce(db);
+  }
+
+  /** The SQL condition (after WHERE ...) and parameter limiting a query to the caller's sessions. */
+  private scoped(column = "owner"): [string, string[]] {
+    const client = this.clientOf();
+    return client === undefined ? ["", []] : [` AND ${column} = ?`, [client]];
   }
 
   create(input: {
@@ -125,8 +138,8 @@ export class SessionStore {
     const now = new Date().toISOString();
     const id = input.id ?? randomUUID();
     this.sql(
-      `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at, owner)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       input.cli,
@@ -137,43 +150,67 @@ export class SessionStore {
       input.description ?? defaultDescription(input.cli),
       now,
       now,
+      this.clientOf() ?? null,
     );
     return this.get(id)!;
   }
 
   get(id: string): SessionRecord | undefined {
-    const row = this.sql(`SELECT * FROM sessions WHERE id = ?`).get(id) as Row | undefined;
+    const [mine, client] = this.scoped();
+    const row = this.sql(`SELECT * FROM sessions WHERE id = ?${mine}`).get(id, ...client) as
+      Row | undefined;
     return row && toRecord(row);
   }
 
   /** A session by the gateway's id or by the CLI's own id. */
   find(cli: CliName, id: string): SessionRecord | undefined {
+    const [mine, client] = this.scoped();
     const row = this.sql(
-      `SELECT * FROM sessions WHERE id = ? OR (cli = ? AND native_id = ?) ORDER BY id = ? DESC LIMIT 1`,
-    ).get(id, cli, id, id) as Row | undefined;
+      `SELECT * FROM sessions WHERE (id = ? OR (cli = ? AND native_id = ?))${mine} ORDER BY id = ? DESC LIMIT 1`,
+    ).get(id, cli, id, ...client, id) as Row | undefined;
     return row && toRecord(row);
   }
 
   wasDeleted(id: string): boolean {
-    return this.sql(`SELECT 1 FROM deleted_sessions WHERE id = ?`).get(id) !== undefined;
+    const [mine, client] = this.scoped();
+    return (
+      this.sql(`SELECT 1 FROM deleted_sessions WHERE id = ?${mine}`).get(id, ...client) !==
+      undefined
+    );
   }
 
   list(cli?: CliName): SessionRecord[] {
+    const [mine, client] = this.scoped();
     const rows = cli
-      ? this.sql(`SELECT * FROM sessions WHERE cli = ? ORDER BY last_used_at DESC`).all(cli)
-      : this.sql(`SELECT * FROM sessions ORDER BY last_used_at DESC`).all();
+      ? this.sql(`SELECT * FROM sessions WHERE cli = ?${mine} ORDER BY last_used_at DESC`).all(
+          cli,
+          ...client,
+        )
+      : this.sql(`SELECT * FROM sessions WHERE 1${mine} ORDER BY last_used_at DESC`).all(...client);
     return (rows as Row[]).map(toRecord);
   }
 
+  /** Where the active sessions are: per HTTP client, or the one set stdio has always had. */
+  private activeTable(): [string, string, string[]] {
+    const client = this.clientOf();
+    return client === undefined
+      ? ["active_sessions", "", []]
+      : ["owner_active_sessions", " AND a.owner = ?", [client]];
+  }
+
   active(cli: CliName): SessionRecord | undefined {
+    const [table, mine, client] = this.activeTable();
     const row = this.sql(
-      `SELECT s.* FROM active_sessions a JOIN sessions s ON s.id = a.session_id WHERE a.cli = ?`,
-    ).get(cli) as Row | undefined;
+      `SELECT s.* FROM ${table} a JOIN sessions s ON s.id = a.session_id WHERE a.cli = ?${mine}`,
+    ).get(cli, ...client) as Row | undefined;
     return row && toRecord(row);
   }
 
   activeIds(): Record<CliName, string | null> {
-    const rows = this.sql(`SELECT cli, session_id FROM active_sessions`).all() as {
+    const [table, mine, client] = this.activeTable();
+    const rows = this.sql(`SELECT cli, session_id FROM ${table} a WHERE 1${mine}`).all(
+      ...client,
+    ) as {
       cli: CliName;
       session_id: string;
     }[];
@@ -186,6 +223,16 @@ export class SessionStore {
   }
 
   setActive(cli: CliName, id: string | null): void {
+    const client = this.clientOf();
+    if (client !== undefined) {
+      if (id === null)
+        this.sql(`DELETE FROM owner_active_sessions WHERE owner = ? AND cli = ?`).run(client, cli);
+      else
+        this.sql(
+          `INSERT INTO owner_active_sessions (owner, cli, session_id) VALUES (?, ?, ?) ON CONFLICT (owner, cli) DO UPDATE SET session_id = excluded.session_id`,
+        ).run(client, cli, id);
+      return;
+    }
     if (id === null) this.sql(`DELETE FROM active_sessions WHERE cli = ?`).run(cli);
     else
       this.sql(
@@ -196,14 +243,15 @@ export class SessionStore {
   delete(id: string): boolean {
     return this.db
       .transaction(() => {
-        const row = this.sql(`DELETE FROM sessions WHERE id = ? RETURNING cli`).get(id) as
-          { cli: string } | undefined;
+        const [mine, client] = this.scoped();
+        const row = this.sql(`DELETE FROM sessions WHERE id = ?${mine} RETURNING cli, owner`).get(
+          id,
+          ...client,
+        ) as { cli: string; owner: string | null } | undefined;
         if (row)
-          this.sql(`INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?, ?)`).run(
-            id,
-            row.cli,
-            new Date().toISOString(),
-          );
+          this.sql(
+            `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)`,
+          ).run(id, row.cli, new Date().toISOString(), row.owner);
         return row !== undefined;
       })
       .immediate();
@@ -212,14 +260,22 @@ export class SessionStore {
   clearAll(cli?: CliName): number {
     return this.db
       .transaction(() => {
+        const [mine, client] = this.scoped();
         const rows = (
           cli
-            ? this.sql(`DELETE FROM sessions WHERE cli = ? RETURNING id, cli`).all(cli)
-            : this.sql(`DELETE FROM sessions RETURNING id, cli`).all()
-        ) as { id: string; cli: string }[];
+            ? this.sql(`DELETE FROM sessions WHERE cli = ?${mine} RETURNING id, cli, owner`).all(
+                cli,
+                ...client,
+              )
+            : this.sql(`DELETE FROM sessions WHERE 1${mine} RETURNING id, cli, owner`).all(
+                ...client,
+              )
+        ) as { id: string; cli: string; owner: string | null }[];
         const now = new Date().toISOString();
-        const remember = this.sql(`INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?, ?)`);
-        for (const r of rows) remember.run(r.id, r.cli, now);
+        const remember = this.sql(
+          `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)`,
+        );
+        for (const r of rows) remember.run(r.id, r.cli, now, r.owner);
         return rows.length;
       })
       .immediate();
@@ -280,7 +336,11 @@ export class SessionStore {
 
   /** The native id itself, unless a deleted session had it (then a fresh one). */
   private freeId(nativeId: string): string {
-    return this.wasDeleted(nativeId) || this.get(nativeId) ? randomUUID() : nativeId;
+    // Any client's: ids are unique across clients.
+    const taken = this.sql(
+      `SELECT 1 FROM sessions WHERE id = ?1 UNION ALL SELECT 1 FROM deleted_sessions WHERE id = ?1`,
+    ).get(nativeId);
+    return taken ? randomUUID() : nativeId;
   }
 
   /**

@@ -3,6 +3,7 @@ import { invalidInput } from "../../errors.js";
 import type { JobManager } from "../../jobs/manager.js";
 import { isParentTarget, type JobRow, type JobStore, type OutputStream } from "../../store/jobs.js";
 import type { ToolRegistry } from "../registry.js";
+import { visibleTo } from "../task-store.js";
 import { reply } from "./reply.js";
 import { structuredResult } from "./request-common.js";
 import type { GatewayResult } from "../../request.js";
@@ -19,10 +20,16 @@ const status = z.looseObject({
 const offset = z.number().min(0).refine(Number.isInteger, "must be an integer").optional();
 
 /** llm_job_status, llm_job_result and llm_job_cancel: read any job in the store, from any gateway process. */
-export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: JobStore): void {
+export function registerJobTools(
+  tools: ToolRegistry,
+  jobs: JobManager,
+  store: JobStore,
+  clientOf: () => string | undefined = () => undefined,
+): void {
   const find = (id: string): JobRow => {
     const job = store.get(id);
-    if (!job)
+    // Another HTTP client's job is refused exactly like an unknown one.
+    if (!job || !visibleTo(job, clientOf()))
       throw invalidInput(
         `Unknown jobId ${id} (finished jobs are removed after LLM_GATEWAY_JOB_RETENTION_HOURS)`,
       );
@@ -98,7 +105,7 @@ export function registerJobTools(tools: ToolRegistry, jobs: JobManager, store: J
     inputSchema: z.strictObject({ jobId }),
     outputSchema: status,
     annotations: { destructiveHint: true },
-    handler: ({ jobId: id }) => reply(statusOf(jobs.cancel(id), store)),
+    handler: ({ jobId: id }) => reply(statusOf(jobs.cancel(find(id).id), store)),
   });
 }
 
