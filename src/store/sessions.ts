@@ -338,8 +338,8 @@ export class SessionStore {
   private freeId(nativeId: string): string {
     // Any client's: ids are unique across clients.
     const taken = this.sql(
-      `SELECT 1 FROM sessions WHERE id = ?1 UNION ALL SELECT 1 FROM deleted_sessions WHERE id = ?1`,
-    ).get(nativeId);
+      `SELECT 1 FROM sessions WHERE id = ? UNION ALL SELECT 1 FROM deleted_sessions WHERE id = ?`,
+    ).get(nativeId, nativeId);
     return taken ? randomUUID() : nativeId;
   }
 
