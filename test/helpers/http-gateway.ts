@@ -65,7 +65,10 @@ export async function startHttpLane(
       const m = /listening on http:\/\/[^\s]+:(\d+)\/mcp/.exec(stderr);
       if (m) resolve(Number(m[1]));
     });
-    child.once("exit", (code) => reject(new Error(`gateway exited ${code}: ${stderr}`)));
+    child.once("exit", (code) => {
+      for (const path of [bin, home]) if (path) rmSync(path, { recursive: true, force: true });
+      reject(new Error(`gateway exited ${code}: ${stderr}`));
+    });
   });
   const url = `http://127.0.0.1:${port}/mcp`;
   const clients: HttpClient[] = [];

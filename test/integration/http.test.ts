@@ -231,3 +231,121 @@ describe("tokens", () => {
     expect(db.includes(Buffer.from(aliceToken))).toBe(false);
   });
 });
+
+describe("who asked", () => {
+  it("the token's name is in the flight recorder and the approval record; null over stdio", async () => {
+    await alice.call("claude_request", {
+      prompt: "recorded",
+      approvalStrategy: "mcp_managed",
+      correlationId: "who-asked-1",
+    });
+    const Database = (await import("better-sqlite3")).default;
+    const db = new Database(`${lane.home}/.llm-cli-gateway/logs.db`, { readonly: true });
+    const row = db
+      .prepare(`SELECT client_token FROM calls WHERE correlation_id = 'who-asked-1'`)
+      .get() as { client_token: string };
+    db.close();
+    expect(row.client_token).toBe("alice");
+    const { readFileSync } = await import("node:fs");
+    const approvals = readFileSync(`${lane.home}/.llm-cli-gateway/approvals.jsonl`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(approvals.find((a) => a.correlationId === "who-asked-1")?.clientToken).toBe("alice");
+    // Each token lists only its own approval decisions.
+    const seen = sc(await bob.call("approval_list", {}));
+    expect(JSON.stringify(seen)).not.toContain("who-asked-1");
+  });
+});
+
+describe("resuming a dropped stream", () => {
+  it("a GET with Last-Event-ID replays what the dropped POST stream missed", async () => {
+    const { request } = await import("node:http");
+    const init = await rawRequest(lane.port, {
+      headers: { authorization: `Bearer ${aliceToken}` },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: {},
+          clientInfo: { name: "r", version: "1" },
+        },
+      }),
+    });
+    const sid = init.headers["mcp-session-id"] as string;
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${aliceToken}`,
+      "mcp-session-id": sid,
+      "mcp-protocol-version": "2025-11-25",
+    };
+    // The POST's first event (the priming event) carries an id; then the connection drops.
+    const firstId = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port: lane.port, method: "POST", path: "/mcp", headers },
+        (res) => {
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            const id = /^id: (\S+)$/m.exec(chunk)?.[1];
+            if (id) {
+              resolve(id);
+              req.destroy();
+            }
+          });
+        },
+      );
+      req.on("error", () => {});
+      req.on("close", () => reject(new Error("no event id")));
+      req.end(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 7,
+          method: "tools/call",
+          params: {
+            name: "claude_request",
+            arguments: { prompt: "late answer [[fake:sleep=800]]" },
+          },
+        }),
+      );
+    });
+    await delay(1500);
+    const replay = await new Promise<string>((resolve) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: lane.port,
+          method: "GET",
+          path: "/mcp",
+          headers: { ...headers, "last-event-id": firstId },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            text += c;
+            if (text.includes("FAKE-REPLY")) {
+              resolve(text);
+              req.destroy();
+            }
+          });
+          setTimeout(() => (resolve(text), req.destroy()), 3000).unref();
+        },
+      );
+      req.on("error", () => {});
+      req.end();
+    });
+    expect(replay).toContain("FAKE-REPLY: late answer");
+    expect(replay).toContain('"id":7');
+  });
+});
+
+describe("safe by default", () => {
+  it("refuses to listen off loopback while no token exists", async () => {
+    await expect(startHttpLane({}, ["--host", "0.0.0.0"])).rejects.toThrow(
+      /not a loopback address, without authentication: create a token first/,
+    );
+  });
+});
