@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big,protocol,cap,consult` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,concurrency,big,protocol,cap,consult,http` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -15,6 +15,7 @@ import { bigOutputSuite, MiB } from "./lib/big-output.mjs";
 import { capSuite } from "./lib/cap.mjs";
 import { concurrencySuite } from "./lib/concurrency.mjs";
 import { consultSuite } from "./lib/consult.mjs";
+import { httpSuite } from "./lib/http.mjs";
 import { overheadSuite } from "./lib/overhead.mjs";
 import { protocolSuite } from "./lib/protocol.mjs";
 import { machineInfo } from "./lib/proc.mjs";
@@ -43,6 +44,7 @@ const SETTINGS = short
       protocol: { rounds: 1, idleMs: 500 },
       cap: { caps: [32 * MiB], modes: ["sync", "async"] },
       consult: { rounds: 2, latencyMs: 1000 },
+      http: { rounds: 3, warmup: 1, clients: 20, latencyMs: 500 },
     }
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
@@ -52,6 +54,7 @@ const SETTINGS = short
       protocol: { rounds: 3, idleMs: 1000 },
       cap: { caps: [50 * MiB, 400 * MiB], modes: ["sync", "async"] },
       consult: { rounds: 5, latencyMs: 1000 },
+      http: { rounds: 20, warmup: 2, clients: 100, latencyMs: 500 },
     };
 
 if (!existsSync(GATEWAY_MAIN)) {
@@ -114,6 +117,12 @@ try {
     log(`== consult of 3 CLIs vs the slowest alone (${SETTINGS.consult.rounds} rounds)`);
     results.consult = await consultSuite(SETTINGS.consult);
     if (results.consult.failures) failed = true;
+  }
+  if (wanted("http")) {
+    const h = SETTINGS.http;
+    log(`== HTTP: overhead vs stdio (${h.rounds} rounds), ${h.clients} clients at once`);
+    results.http = await httpSuite(h);
+    if (results.http.failures) failed = true;
   }
 } catch (err) {
   failed = true;

@@ -12,6 +12,8 @@ export const TARGETS = {
   pingDuringBurstP90Ms: 50,
   bigLineGrowthMb: 64,
   discoverMs: 100,
+  httpOverheadMs: 5,
+  httpPingDuringBurstP99Ms: 100,
 };
 
 /** [{ name, target, measured, pass }] for everything a run measured. */
@@ -120,6 +122,29 @@ export function evaluate(results) {
       );
     }
     add("concurrent requests all answered", "all", `${c.failures} failed`, c.failures === 0);
+  }
+  if (results.http) {
+    const h = results.http;
+    const d = h.overhead.diffMs;
+    add(
+      "HTTP vs stdio, per request (median paired difference)",
+      `<= ${TARGETS.httpOverheadMs} ms`,
+      `${num(d.median)} ms (HTTP ${num(h.overhead.httpMs.median)} ms, stdio ${num(h.overhead.stdioMs.median)} ms; p90 ${num(d.p90)})`,
+      d.median <= TARGETS.httpOverheadMs,
+    );
+    const b = h.burst;
+    add(
+      `${b.clients} HTTP clients, one ${b.latencyMs} ms request each, at once`,
+      "all answered",
+      `${b.answered}/${b.clients} in ${num(b.wallMs, 0)} ms (sessions opened in ${num(b.connectMs, 0)} ms)`,
+      b.answered === b.clients && h.failures === 0,
+    );
+    add(
+      `ping over HTTP during that burst (p99)`,
+      `<= ${TARGETS.httpPingDuringBurstP99Ms} ms`,
+      `${num(b.pingBurstMs.p99)} ms (idle p99 ${num(b.pingIdleMs.p99)}, max ${num(b.pingBurstMs.max)})`,
+      b.pingBurstMs.p99 <= TARGETS.httpPingDuringBurstP99Ms,
+    );
   }
   if (bigOutput) {
     for (const g of bigOutput.groups) {
