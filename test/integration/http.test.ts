@@ -75,6 +75,12 @@ describe("isolation between tokens", () => {
     const session = sc(await alice.call("session_create", { cli: "claude" })).session;
     const job = sc(await alice.call("codex_request_async", { prompt: "alice's job" }));
     await alice.call("claude_request", { prompt: "in alice's session", sessionId: session.id });
+    // The async job's CLI may still be starting: let it end before counting spawns.
+    for (let i = 0; i < 200; i++) {
+      const { status } = sc(await alice.call("llm_job_status", { jobId: job.jobId }));
+      if (!["queued", "running"].includes(status)) break;
+      await delay(25);
+    }
     lane.reset();
 
     expect(sc(await alice.call("session_list", {})).sessions.map((s: any) => s.id)).toContain(
