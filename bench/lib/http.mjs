@@ -128,7 +128,9 @@ export async function httpSuite({ rounds, warmup, clients: n, latencyMs }) {
           undefined,
           { timeout: 120_000 },
         )
-        .then((r) => (ok(r) ? answered++ : failures.push(`burst: ${JSON.stringify(r).slice(0, 200)}`)))
+        .then((r) =>
+          ok(r) ? answered++ : failures.push(`burst: ${JSON.stringify(r).slice(0, 200)}`),
+        )
         .catch((err) => failures.push(`burst: ${err.message}`)),
     ),
   );
