@@ -27,7 +27,7 @@ describe("list_models says which CLIs are installed, and their versions", () => 
     expect(clis.gemini).toMatchObject({ installed: false });
     expect(clis.gemini.version).toBeUndefined();
     expect(clis.claude.installed).toBe(true);
-    for (let i = 0; i < 100 && !clis.codex.version; i++) {
+    for (let i = 0; i < 100 && !(clis.codex.version && clis.claude.version); i++) {
       await new Promise((r) => setTimeout(r, 100));
       clis = sc(await gw.call("list_models", {})).clis;
     }
