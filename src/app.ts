@@ -16,7 +16,7 @@ import { openDatabase, type Db } from "./store/db.js";
 import { narrowTree } from "./store/private-files.js";
 import { JobStore } from "./store/jobs.js";
 import { OutputWriter } from "./store/output-writer.js";
-import { Recorder } from "./store/recorder.js";
+import { Recorder } from "./recorder/writer.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
 import { SessionStore } from "./store/sessions.js";
 import { databaseOpenError } from "./startup-error.js";

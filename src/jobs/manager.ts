@@ -5,7 +5,7 @@ import type { OptionsOf } from "../providers/index.js";
 import type { AnyCliRequest, CliRequest, GatewayResult, PreparedRequest } from "../request.js";
 import type { Logger } from "../log.js";
 import type { Approvals, Elicit, Reviewed } from "../approval/service.js";
-import type { CallId, Recorder } from "../store/recorder.js";
+import type { CallId, Recorder } from "../recorder/writer.js";
 import type { Resilience } from "../resilience.js";
 import { isSameProcessAlive, killGroup, processStartTime } from "../process/liveness.js";
 import { PROVIDERS } from "../providers/index.js";
