@@ -232,12 +232,12 @@ export class SessionStore {
    */
   recordRun(
     cli: CliName,
-    sessionId: string | undefined,
+    gatewaySessionId: string | undefined,
     run: RunRecord,
   ): SessionRecord | undefined {
     return this.db
       .transaction(() => {
-        let id = sessionId;
+        let id = gatewaySessionId;
         if (!id) {
           if (!run.nativeId) return undefined;
           id = this.find(cli, run.nativeId)?.id;
