@@ -73,7 +73,7 @@ export class Leases {
       // Its CLI may have outlived the gateway that started it: it has no one to report to.
       if (job.pid !== null && isSameProcessAlive(job.pid, job.pidStart))
         killGroup(job.pid, "SIGKILL");
-      store.finish(job.id, "interrupted", undefined, interruptedError);
+      store.finish(job.id, "interrupted", { error: interruptedError });
       logger.warn(`job ${job.id} (${job.cli}) was interrupted: its gateway process stopped`);
     }
     for (const instance of dead) store.removeInstance(instance.id);

@@ -184,7 +184,7 @@ export class JobManager {
     await Promise.race([waitFor(() => this.running.size === 0), delay(this.o.killGraceMs + 1000)]);
     // consult/review jobs still open (their children just ended) end with them.
     for (const job of this.o.store.openJobsOf([this.instanceId]))
-      this.o.store.finish(job.id, "interrupted", undefined, interruptedError);
+      this.o.store.finish(job.id, "interrupted", { error: interruptedError });
     this.leases.release();
   }
 
@@ -263,7 +263,7 @@ export class JobManager {
   }
 
   private settle(job: Job, result: GatewayResult, status: JobStatus): void {
-    this.o.store.finish(job.id, status, ...storedOutcome(job.spec.kind, result));
+    this.o.store.finish(job.id, status, storedOutcome(job.spec.kind, result));
     this.running.delete(job.id);
     job.resolve({ result, status });
     this.pump();
@@ -296,16 +296,16 @@ const canceledBeforeStart = (job: Job) =>
 function storedOutcome(
   kind: JobKind,
   result: GatewayResult,
-): [unknown, { category: string; message: string } | undefined] {
+): { result?: unknown; error?: { category: string; message: string } } {
   if (kind === "sync")
-    return [undefined, result.error && { category: result.error.category, message: "" }];
+    return { error: result.error && { category: result.error.category, message: "" } };
   // The CLI's raw JSON repeats the answer: the stored result keeps one copy.
   const { raw: _raw, ...stored } = result;
   const error = result.error && {
     category: result.error.category,
     message: redactSecrets(result.error.message),
   };
-  return [{ ...(redactJson(stored) as object), redacted: true }, error];
+  return { result: { ...(redactJson(stored) as object), redacted: true }, error };
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -121,7 +121,7 @@ export function startParent({
       status === "canceled"
         ? { category: "canceled", message: "The consultation was canceled" }
         : error;
-    store.finish(id, status, result, failure);
+    store.finish(id, status, { result, error: failure });
     return result;
   };
   const done = work(ctx).then(

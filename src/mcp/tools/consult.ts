@@ -35,13 +35,18 @@ export const fanout = {
 export const fanoutOutput = z.looseObject({ consultationId: z.string() });
 
 /** Sync (awaited; a client cancel cancels every CLI), async (a jobId) or an MCP task. */
-export async function runParent(
-  orchestrator: Orchestrator,
-  args: { async?: boolean },
-  ctx: ToolContext,
-  start: (kind: JobKind) => Promise<ParentRun> | ParentRun,
-): Promise<CallToolResult> {
-  if (args.async) {
+export async function runParent({
+  orchestrator,
+  async,
+  ctx,
+  start,
+}: {
+  orchestrator: Orchestrator;
+  async?: boolean;
+  ctx: ToolContext;
+  start: (kind: JobKind) => Promise<ParentRun> | ParentRun;
+}): Promise<CallToolResult> {
+  if (async) {
     const run = await start("async");
     return reply({ jobId: run.id, consultationId: run.id, status: "running" });
   }
@@ -77,7 +82,8 @@ export function registerConsultTool(
       "Ask several CLIs one prompt at once: each answer or error, model, time, tokens, cost. For second opinions; code review: use review.",
     inputSchema: input,
     outputSchema: fanoutOutput,
-    handler: (args, ctx) => runParent(orchestrator, args, ctx, start(args, ctx)),
+    handler: (args, ctx) =>
+      runParent({ orchestrator, async: args.async, ctx, start: start(args, ctx) }),
     startTask: (args, ctx) => startParentTask(store, retentionMs, start(args, ctx)),
   });
 }

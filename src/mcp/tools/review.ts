@@ -39,7 +39,8 @@ export function registerReviewTool(
     inputSchema: input,
     outputSchema: fanoutOutput,
     annotations: { readOnlyHint: true },
-    handler: (args, ctx) => runParent(orchestrator, args, ctx, start(args, ctx)),
+    handler: (args, ctx) =>
+      runParent({ orchestrator, async: args.async, ctx, start: start(args, ctx) }),
     startTask: (args, ctx) => startParentTask(store, retentionMs, start(args, ctx)),
   });
 }
