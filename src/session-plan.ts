@@ -129,7 +129,7 @@ export function recordSessionRun(
   result: GatewayResult,
 ): GatewayResult {
   const session = store.recordRun(prepared.cli, prepared.gatewaySessionId, {
-    nativeId: result.nativeSessionId,
+    nativeSessionId: result.nativeSessionId,
     cwd: prepared.cwd,
     model: prepared.model,
     usage: result.usage,
