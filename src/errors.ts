@@ -46,6 +46,11 @@ export class GatewayError extends Error {
   }
 }
 
+/** How an error reads as text everywhere the gateway reports one: `[category] message`. */
+export function errorText(category: string, message: string): string {
+  return `[${category}] ${message}`;
+}
+
 export function invalidInput(message: string): GatewayError {
   return new GatewayError("invalid_input", message);
 }

@@ -14,7 +14,10 @@ export interface CliRequest<O> {
   prompt: string;
   model?: string;
   correlationId?: string;
-  /** A native session id to resume. */
+  /**
+   * The session to continue, as the caller named it (the tools' `sessionId`): the gateway's id or
+   * the CLI's own, resolved in session-plan.ts.
+   */
   sessionId?: string;
   createNewSession?: boolean;
   /** Resume the CLI's most recent session in the working directory (claude continueSession, gemini resumeLatest). */
@@ -53,8 +56,8 @@ export interface GatewayResult {
    */
   modelSource?: ModelSource;
   correlationId: string;
-  /** The CLI's own session id: pass it back as sessionId to resume. */
-  sessionId?: string;
+  /** The CLI's own session id (structuredContent `sessionId`: pass it back to resume). */
+  nativeSessionId?: string;
   /** The gateway session the run belongs to (see session_get). */
   gatewaySessionId?: string;
   durationMs: number;
