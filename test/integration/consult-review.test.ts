@@ -68,13 +68,10 @@ const ended = (s: string) => !["queued", "running"].includes(s);
 
 describe("consult", () => {
   it("runs three 1 s CLIs concurrently and returns each answer with model, time, tokens and cost", async () => {
-    const t0 = Date.now();
     const r = await gw.call("consult", { prompt: "what is 2+2 [[fake:sleep=1000]]" });
-    const wall = Date.now() - t0;
     expect(r.isError, textOf(r)).toBeFalsy();
     const result = sc(r);
     expect(result.answered).toEqual(["claude", "codex", "gemini"]);
-    expect(wall).toBeLessThan(2900); // one after the other it takes over 3 s
     for (const a of result.answers) {
       expect(a.ok).toBe(true);
       expect(a.text).toMatch(/^FAKE-REPLY: what is 2\+2/);
@@ -83,7 +80,7 @@ describe("consult", () => {
     }
     expect(result.answers[0].model).toBe("claude-opus-5-5");
     expect(result.answers[0].costUsd).toBeGreaterThan(0); // claude reports its cost
-    // The three jobs ran at the same time.
+    // The three jobs ran at the same time (how long consult takes is a bench row: bench/lib/consult.mjs).
     const rows = await Promise.all(
       result.answers.map(async (a: any) => sc(await gw.call("llm_job_status", { jobId: a.jobId }))),
     );

@@ -105,7 +105,7 @@ describe("async jobs", () => {
     expect(textOf(fractional)).toMatch(/^\[invalid_input\].*offset.*integer/);
   });
 
-  it("cancels a running job: the process group stops within 2 s, partial output is kept", async () => {
+  it("cancels a running job: the process group stops, partial output is kept (how fast: bench/jobs.mjs)", async () => {
     const { jobId } = sc(
       await gw.call("claude_request_async", {
         prompt: "[[fake:child]] [[fake:partial=half-done]] [[fake:hang]]",
@@ -113,10 +113,8 @@ describe("async jobs", () => {
     );
     const pid = await cliPid();
     await delay(300); // let it print its partial output and the sink flush it
-    const t0 = Date.now();
     const canceled = sc(await gw.call("llm_job_cancel", { jobId }));
     const status = await waitForStatus(gw, jobId, ended);
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(canceled.jobId).toBe(jobId);
     expect(status.status).toBe("canceled");
     expect(status.error.category).toBe("canceled");
