@@ -4,9 +4,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { textOf, type StartedGateway } from "../helpers/gateway.js";
+import { sc, textOf, type StartedGateway } from "../helpers/gateway.js";
 
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 let lane: FakeLane;
 let gw: StartedGateway;
 let mcpConfig: string;

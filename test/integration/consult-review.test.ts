@@ -5,10 +5,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makePlantedBugRepo } from "../helpers/planted-bug-repo.js";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { MAIN, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  delay,
+  MAIN,
+  sc,
+  survivors,
+  textOf,
+  waitForJob,
+  type StartedGateway,
+} from "../helpers/gateway.js";
 
 let lane: FakeLane;
 let gw: StartedGateway;
@@ -55,16 +60,6 @@ beforeEach(() => {
   lane.reset();
   setScript([]);
 });
-
-async function waitForStatus(jobId: string, done: (s: string) => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const status = sc(await gw.call("llm_job_status", { jobId }));
-    if (done(status.status) || Date.now() > deadline) return status;
-    await delay(50);
-  }
-}
-const ended = (s: string) => !["queued", "running"].includes(s);
 
 describe("consult", () => {
   it("runs three 1 s CLIs concurrently and returns each answer with model, time, tokens and cost", async () => {
@@ -119,7 +114,7 @@ describe("consult", () => {
   it("async: returns a job id; llm_job_status lists its CLI jobs and llm_job_result its result", async () => {
     const started = sc(await gw.call("consult", { prompt: "in the background", async: true }));
     expect(started.status).toBe("running");
-    const status = await waitForStatus(started.jobId, ended);
+    const status = await waitForJob(gw, started.jobId);
     expect(status.status).toBe("completed");
     expect(status.cli).toBe("consult");
     expect(status.children.map((c: any) => c.cli).sort()).toEqual(["claude", "codex", "gemini"]);
@@ -287,7 +282,7 @@ describe("review", () => {
     const pids = lane.invocations().map((i) => i.pid);
     expect(pids).toHaveLength(3);
     await gw.call("llm_job_cancel", { jobId: started.jobId });
-    const status = await waitForStatus(started.jobId, ended);
+    const status = await waitForJob(gw, started.jobId);
     expect(status.status).toBe("canceled");
     expect(status.children.map((c: any) => c.status)).toEqual(["canceled", "canceled", "canceled"]);
     expect(await survivors(pids)).toEqual([]);

@@ -2,11 +2,10 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
-import { startGateway, type StartedGateway } from "../helpers/gateway.js";
+import { sc, startGateway, type StartedGateway } from "../helpers/gateway.js";
 
 let gw: StartedGateway;
 let bin: string;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 beforeAll(async () => {
   // Only claude (at an untested version) and codex are installed.

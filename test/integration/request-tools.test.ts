@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
+import { sc, startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
 const TRICKY = [
@@ -31,8 +31,6 @@ beforeAll(async () => {
 });
 afterAll(() => lane.close());
 beforeEach(() => lane.reset());
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 describe("request tools over MCP, with fake CLIs", () => {
   it.each(CLIS)(
