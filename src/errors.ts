@@ -1,6 +1,8 @@
 /** Every failure the gateway reports falls into one of these categories. */
 export const ERROR_CATEGORIES = [
   "invalid_input",
+  /** The operator's own configuration (a file the gateway reads) is wrong: not the request. */
+  "config_error",
   "cli_not_found",
   "spawn_error",
   "timeout",

@@ -72,7 +72,8 @@ export interface GatewayResult {
   optimization?: Optimization;
   /** The approval decision (approvalStrategy "mcp_managed"). */
   approval?: ApprovalRecord;
-  mcpServers?: { requested: string[]; enabled: string[]; missing: string[] };
+  /** `warnings`: requested entries of the config file that are invalid, left out, and why. */
+  mcpServers?: { requested: string[]; enabled: string[]; missing: string[]; warnings?: string[] };
   /** Whether the agent acted (used a tool, ran a command, edited a file): then it is not re-run. */
   acted?: boolean;
   error?: { category: ErrorCategory; message: string };
