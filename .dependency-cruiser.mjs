@@ -22,6 +22,24 @@ export default {
         pathNot: ["^src/providers/", "^src/errors\\.ts$", "^src/request\\.ts$"],
       },
     },
+    {
+      name: "recorder-below-its-readers",
+      severity: "error",
+      comment:
+        "recorder/ (logs.db: writer, schema, read model) is used by the app, jobs and `logs`; it " +
+        "imports only storage, process liveness, the bottom type modules and itself.",
+      from: { path: "^src/recorder/" },
+      to: {
+        path: "^src/",
+        pathNot: [
+          "^src/recorder/",
+          "^src/store/",
+          "^src/process/liveness\\.ts$",
+          "^src/providers/types\\.ts$",
+          "^src/number-settings\\.ts$",
+        ],
+      },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

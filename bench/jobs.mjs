@@ -1,13 +1,15 @@
 // Issue #4's load benchmark: N concurrent async jobs whose fake CLI streams ~1 MB each, a cheap
 // tool call (list_models) made every 20 ms meanwhile, and the gateway's peak RSS.
+// Then cancel latency: from llm_job_cancel to the job reported canceled, a CLI with a child of its
+// own hanging meanwhile (the whole process group is stopped). Target: under 2 s.
 // Run: node bench/jobs.mjs [--short]. Writes bench/results/jobs.json.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { mb, machineInfo, memoryOf } from "./lib/proc.mjs";
 import { resultText, RpcServer } from "./lib/rpc.mjs";
 import { copyFileSync } from "node:fs";
-import { cleanup, GATEWAY_MAIN, ROOT, sandbox, tempDir } from "./lib/sandbox.mjs";
+import { cleanup, fakeBin, GATEWAY_MAIN, ROOT, sandbox, tempDir } from "./lib/sandbox.mjs";
 import { round, roundSummary, summarize } from "./lib/stats.mjs";
 import { num, textTable } from "./lib/table.mjs";
 
@@ -15,6 +17,8 @@ const short = process.argv.includes("--short");
 const JOBS = short ? 30 : 100;
 const EVENTS = 16; // the fake CLI prints 16 padded events, 60 ms apart: ~1 MB over ~1 s
 const PAD = 64 * 1024;
+const CANCELS = short ? 3 : 10;
+const CANCEL_TARGET_MS = 2000;
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 const structured = (res) => res.msg.result?.structuredContent ?? {};
@@ -71,6 +75,7 @@ async function main() {
   const peak = memoryOf(gw.pid);
   await gw.close();
 
+  const cancel = await cancelLatency();
   const completed = [...statuses.values()].filter((s) => s.status === "completed").length;
   const streamedMb =
     [...statuses.values()].reduce((sum, s) => sum + (s.stdoutChars ?? 0), 0) / 1024 / 1024;
@@ -84,7 +89,8 @@ async function main() {
     streamedMb: round(streamedMb, 1),
     cheapCallMs: { ...roundSummary(cheapStats, 2), p99: round(p99, 2) },
     rssMb: { idle: round(mb(idle.rssKb), 1), peak: round(mb(peak.hwmKb), 1) },
-    targets: { cheapP99Ms: 50, peakRssMb: 300 },
+    cancelMs: { canceled: roundSummary(cancel.canceled, 0), gone: roundSummary(cancel.gone, 0) },
+    targets: { cheapP99Ms: 50, peakRssMb: 300, cancelMs: CANCEL_TARGET_MS },
   };
   console.log(
     textTable(
@@ -103,11 +109,76 @@ async function main() {
         ["list_models during burst, max (ms)", num(cheapStats.max, 2), "-"],
         ["gateway RSS idle (MB)", num(result.rssMb.idle), "-"],
         ["gateway peak RSS (MB)", num(result.rssMb.peak), "< 300"],
+        [
+          `cancel to status canceled, median (ms, n=${cancel.canceled.n})`,
+          num(cancel.canceled.median, 0),
+          `< ${CANCEL_TARGET_MS}`,
+        ],
+        [
+          "cancel to CLI and its child gone, max (ms)",
+          num(cancel.gone.max, 0),
+          `< ${CANCEL_TARGET_MS}`,
+        ],
       ],
     ),
   );
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
   writeFileSync(join(ROOT, "bench", "results", "jobs.json"), JSON.stringify(result, null, 2));
+}
+
+/**
+ * llm_job_cancel on a running job whose CLI hangs with a child: ms until its status is canceled,
+ * and until the CLI and its child are gone.
+ */
+async function cancelLatency() {
+  const log = join(tempDir("cancel"), "invocations.jsonl");
+  const { env, work } = sandbox(fakeBin(), { FAKE_CLI_LOG: log });
+  const gw = new RpcServer(process.execPath, [GATEWAY_MAIN], { env, cwd: work, name: "gateway" });
+  await gw.initialize();
+  const canceled = [];
+  const gone = [];
+  for (let i = 0; i < CANCELS; i++) {
+    rmSync(log, { force: true });
+    const res = await gw.callTool("claude_request_async", {
+      prompt: "[[fake:child]] [[fake:partial=half-done]] [[fake:hang]]",
+    });
+    const { jobId } = structured(res);
+    if (!jobId) throw new Error(`the job was refused: ${resultText(res.msg)}`);
+    let pids = [];
+    while (pids.length < 2) {
+      await delay(10);
+      pids = existsSync(log)
+        ? readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l))
+            .flatMap((e) => [e.pid, e.grandchild].filter(Boolean))
+        : [];
+    }
+    await delay(300); // let the CLI print and the sink flush
+    const t0 = performance.now();
+    await gw.callTool("llm_job_cancel", { jobId });
+    let status = { status: "running" };
+    while (["queued", "running"].includes(status.status)) {
+      status = structured(await gw.callTool("llm_job_status", { jobId }));
+      if (status.status === "running") await delay(10);
+    }
+    canceled.push(performance.now() - t0);
+    if (status.status !== "canceled") throw new Error(`a canceled job ended ${status.status}`);
+    while (pids.some(alive)) await delay(5);
+    gone.push(performance.now() - t0);
+  }
+  await gw.close();
+  return { canceled: summarize(canceled), gone: summarize(gone) };
+}
+
+/** Running: a zombie (killed, waiting for whoever reaps it) counts as gone. */
+function alive(pid) {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 main()

@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
   },
 });
 const dist = resolve(args.dist ?? join(here, "..", "dist"));
-const { Recorder } = await import(pathToFileURL(join(dist, "store", "recorder.js")).href);
+const { Recorder } = await import(pathToFileURL(join(dist, "recorder", "writer.js")).href);
 const { runLogsCommand } = await import(pathToFileURL(join(dist, "cli", "logs.js")).href);
 const { default: Database } = await import("better-sqlite3");
 

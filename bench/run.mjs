@@ -160,8 +160,9 @@ console.log(
 );
 
 // The other benchmarks, when present (not with --only): the prompt optimizer, the flight
-// recorder and the job load test. Each takes --short and writes its own bench/results/*.json.
-for (const script of only ? [] : ["optimize.mjs", "recorder.mjs", "jobs.mjs"]) {
+// recorder, redaction, and the job load test with cancel latency. Each takes --short and writes
+// its own bench/results/*.json.
+for (const script of only ? [] : ["optimize.mjs", "recorder.mjs", "redact.mjs", "jobs.mjs"]) {
   const path = join(ROOT, "bench", script);
   if (!existsSync(path)) continue;
   log(`\n== bench/${script}${short ? " --short" : ""}`);

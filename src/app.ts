@@ -3,20 +3,20 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ApprovalLog } from "./approval/log.js";
 import { Approvals } from "./approval/service.js";
 import { loadConfig, type GatewayConfig } from "./config.js";
-import { Gateway } from "./gateway.js";
 import { CliProbe } from "./process/cli-probe.js";
 import { HelperSpawner } from "./process/spawner.js";
 import { PROVIDERS } from "./providers/index.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer, type ServerParts } from "./mcp/server.js";
+import { Pipeline } from "./pipeline/index.js";
 import { Orchestrator } from "./orchestrate/index.js";
 import { Resilience } from "./resilience.js";
 import { openDatabase, type Db } from "./store/db.js";
 import { narrowTree } from "./store/private-files.js";
 import { JobStore } from "./store/jobs.js";
 import { OutputWriter } from "./store/output-writer.js";
-import { Recorder } from "./store/recorder.js";
+import { Recorder } from "./recorder/writer.js";
 import { GATEWAY_MIGRATIONS } from "./store/schema.js";
 import { SessionStore } from "./store/sessions.js";
 import { databaseOpenError } from "./startup-error.js";
@@ -77,27 +77,41 @@ export function buildGateway(version: string, scope?: CallerScope): BuiltGateway
     : new Approvals(config.approvals, new ApprovalLog(config.approvalLogPath));
   const recorder = openRecorder(config, logger, version);
   const jobs = new JobManager({
-    gateway: new Gateway({ config, logger, sessions, spawner }),
-    approvals,
-    recorder,
-    resilience,
     store: jobStore,
     output,
     logger,
     limits: config.limits,
     retentionMs: config.jobRetentionMs,
     killGraceMs: config.killGraceMs,
-    clientToken: scope?.owner,
+    // The calls of a gateway process that died end interrupted in the flight recorder too.
+    onPeersDied: () => recorder.markInterrupted(),
   });
   jobs.start();
+  const pipeline = new Pipeline({
+    config,
+    logger,
+    sessions,
+    spawner,
+    approvals,
+    resilience,
+    recorder,
+    jobs,
+    clientToken: scope?.owner,
+  });
   const probe = new CliProbe(config.childEnv);
   const parts: ServerParts = {
+    pipeline,
     jobs,
     jobStore,
     sessions,
     resilience,
     approvals,
-    orchestrator: new Orchestrator(jobs, jobStore, config.childEnv.PATH ?? ""),
+    orchestrator: new Orchestrator({
+      pipeline,
+      jobs,
+      store: jobStore,
+      path: config.childEnv.PATH ?? "",
+    }),
     retentionMs: config.jobRetentionMs,
     probe,
     ...(scope ? { scope } : {}),

@@ -3,12 +3,13 @@ import { homedir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytesFromEnv } from "./mcp/line-reader.js";
+import { envPositiveInt, envPositiveNumber } from "./number-settings.js";
 import {
   DEFAULT_MAX_AGE_DAYS,
   DEFAULT_MAX_MB,
   recorderConfigFromEnv,
   type RecorderConfig,
-} from "./store/recorder.js";
+} from "./recorder/config.js";
 
 export interface ResilienceConfig {
   /** Whole CLI runs per request, the first included (1 = never retry). */
@@ -266,23 +267,28 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   },
 ];
 
+/** The gateway's state directory: `LLM_GATEWAY_HOME`, default `~/.llm-cli-gateway`. */
+export function gatewayHomeDir(env: NodeJS.ProcessEnv): string {
+  return env.LLM_GATEWAY_HOME || join(env.HOME || homedir(), ".llm-cli-gateway");
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const home = env.HOME || homedir();
-  const gatewayHome = env.LLM_GATEWAY_HOME || join(home, ".llm-cli-gateway");
+  const gatewayHome = gatewayHomeDir(env);
   return {
     home: gatewayHome,
     debug: Boolean(env.DEBUG),
-    timeoutMs: positiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
-    maxOutputBytes: positiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
+    timeoutMs: envPositiveInt(env, "LLM_GATEWAY_TIMEOUT_MS"),
+    maxOutputBytes: envPositiveInt(env, "LLM_GATEWAY_MAX_OUTPUT_BYTES") ?? DEFAULT_MAX_OUTPUT_BYTES,
     maxMessageBytes: maxMessageBytesFromEnv(env),
-    killGraceMs: positiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? DEFAULT.killGraceMs,
+    killGraceMs: envPositiveInt(env, "LLM_GATEWAY_KILL_GRACE_MS") ?? DEFAULT.killGraceMs,
     limits: {
-      maxConcurrent: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT") ?? DEFAULT.maxConcurrent,
-      maxPerCli: positiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI") ?? DEFAULT.maxPerCli,
-      maxQueue: positiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? DEFAULT.maxQueue,
+      maxConcurrent: envPositiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT") ?? DEFAULT.maxConcurrent,
+      maxPerCli: envPositiveInt(env, "LLM_GATEWAY_MAX_CONCURRENT_PER_CLI") ?? DEFAULT.maxPerCli,
+      maxQueue: envPositiveInt(env, "LLM_GATEWAY_MAX_QUEUE") ?? DEFAULT.maxQueue,
     },
     jobRetentionMs:
-      (positiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? DEFAULT.jobRetentionHours) *
+      (envPositiveNumber(env, "LLM_GATEWAY_JOB_RETENTION_HOURS") ?? DEFAULT.jobRetentionHours) *
       3_600_000,
     approvals: {
       defaultPolicy: approvalPolicy(env.LLM_GATEWAY_APPROVAL_POLICY),
@@ -294,12 +300,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     approvalLogPath: join(gatewayHome, "approvals.jsonl"),
     recorder: recorderConfigFromEnv(env, gatewayHome),
     resilience: {
-      maxAttempts: positiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? DEFAULT.retryMaxAttempts,
-      baseDelayMs: positiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? DEFAULT.retryBaseDelayMs,
+      maxAttempts:
+        envPositiveInt(env, "LLM_GATEWAY_RETRY_MAX_ATTEMPTS") ?? DEFAULT.retryMaxAttempts,
+      baseDelayMs:
+        envPositiveInt(env, "LLM_GATEWAY_RETRY_BASE_DELAY_MS") ?? DEFAULT.retryBaseDelayMs,
       breakerThreshold:
-        positiveInt(env, "LLM_GATEWAY_BREAKER_THRESHOLD") ?? DEFAULT.breakerThreshold,
+        envPositiveInt(env, "LLM_GATEWAY_BREAKER_THRESHOLD") ?? DEFAULT.breakerThreshold,
       breakerCooldownMs:
-        positiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? DEFAULT.breakerCooldownMs,
+        envPositiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? DEFAULT.breakerCooldownMs,
     },
     geminiSettingsRoots: env.LLM_GATEWAY_GEMINI_SETTINGS_DIR
       ? [absolute(env, "LLM_GATEWAY_GEMINI_SETTINGS_DIR")]
@@ -320,25 +328,6 @@ function absolute(env: NodeJS.ProcessEnv, name: string): string {
   const raw = env[name]!;
   if (!isAbsolute(raw)) throw new Error(`${name} must be an absolute path, got "${raw}"`);
   return raw;
-}
-
-function positiveNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
 }
 
 /**

@@ -1,6 +1,8 @@
 /** Every failure the gateway reports falls into one of these categories. */
 export const ERROR_CATEGORIES = [
   "invalid_input",
+  /** The operator's own configuration (a file the gateway reads) is wrong: not the request. */
+  "config_error",
   "cli_not_found",
   "spawn_error",
   "timeout",
@@ -44,6 +46,11 @@ export class GatewayError extends Error {
   get retryable(): boolean {
     return isTransient(this.category);
   }
+}
+
+/** How an error reads as text everywhere the gateway reports one: `[category] message`. */
+export function errorText(category: string, message: string): string {
+  return `[${category}] ${message}`;
 }
 
 export function invalidInput(message: string): GatewayError {

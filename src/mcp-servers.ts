@@ -1,50 +1,63 @@
-import { existsSync, readFileSync } from "node:fs";
-import { invalidInput } from "./errors.js";
+import { GatewayError, invalidInput } from "./errors.js";
+import { loadMcpConfig, MCP_ENTRY_FORMAT } from "./mcp-config.js";
 import type { McpServerDef } from "./providers/types.js";
+
+export { MCP_SERVER_NAME } from "./mcp-config.js";
 
 export interface McpSelection {
   requested: string[];
   enabled: string[];
   missing: string[];
+  /** Requested entries the config file defines but that are invalid (left out), and why. */
+  warnings?: string[];
   /** The definitions of the enabled servers. */
   servers: Record<string, McpServerDef>;
 }
 
-export const MCP_SERVER_NAME = /^[A-Za-z0-9][\w-]{0,63}$/;
-
 /**
  * The MCP servers a request may expose to its CLI come only from the gateway's config file (the
  * user's own choice), never from the request: a request names servers, the file defines them.
+ * A request that names none does not depend on the file, so a broken file does not fail it.
  */
 export function selectMcpServers(configPath: string, requested: string[]): McpSelection {
-  const configured = readMcpServers(configPath);
+  if (!requested.length) return { requested, enabled: [], missing: [], servers: {} };
+  const config = loadMcpConfig(configPath);
+  if (config.fileError) {
+    const { problem, fix } = config.fileError;
+    throw new GatewayError(
+      "config_error",
+      `mcpServers: the MCP server config ${configPath} ${problem}. Fix: ${fix}; \`llm-cli-gateway doctor\` checks it.`,
+    );
+  }
+  const { servers: configured } = config;
   const enabled = requested.filter((name) => configured[name]);
+  const warnings = config.invalid
+    .filter(({ name }) => requested.includes(name))
+    .map(
+      ({ name, problem }) =>
+        `mcpServers: "${name}" in ${configPath} is invalid and was left out: ${problem}. Fix the entry (${MCP_ENTRY_FORMAT}).`,
+    );
   return {
     requested,
     enabled,
     missing: requested.filter((name) => !configured[name]),
+    ...(warnings.length ? { warnings } : {}),
     servers: Object.fromEntries(enabled.map((name) => [name, configured[name]!])),
   };
 }
 
-/** The servers defined in the config file (none when it does not exist); throws when it is not JSON. */
-export function readMcpServers(path: string): Record<string, McpServerDef> {
-  if (!existsSync(path)) return {};
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw invalidInput(
-      `The MCP server config ${path} is not valid JSON: ${(err as Error).message}`,
+/**
+ * The refusal when a request needs every server it names (claude's strictMcpConfig) and some are
+ * not usable: the operator's config error when the file has them but invalid, else bad input.
+ */
+export function missingServersError(selection: McpSelection, configPath: string): GatewayError {
+  const missing = selection.missing.join(", ");
+  if (selection.warnings?.length)
+    return new GatewayError(
+      "config_error",
+      `${selection.warnings.join(" ")} strictMcpConfig runs claude only with every server named (not usable: ${missing}).`,
     );
-  }
-  const servers = (doc as { mcpServers?: unknown })?.mcpServers;
-  if (typeof servers !== "object" || servers === null) return {};
-  const out: Record<string, McpServerDef> = {};
-  for (const [name, def] of Object.entries(servers as Record<string, McpServerDef>)) {
-    if (MCP_SERVER_NAME.test(name) && typeof def?.command === "string") out[name] = def;
-  }
-  return out;
+  return invalidInput(`mcpServers: ${missing} not configured in ${configPath} (strictMcpConfig)`);
 }
 
 /** `text` with every occurrence of each value (also JSON-escaped) replaced by [REDACTED]. */

@@ -14,7 +14,10 @@ export interface CliRequest<O> {
   prompt: string;
   model?: string;
   correlationId?: string;
-  /** A native session id to resume. */
+  /**
+   * The session to continue, as the caller named it (the tools' `sessionId`): the gateway's id or
+   * the CLI's own, resolved in session-plan.ts.
+   */
   sessionId?: string;
   createNewSession?: boolean;
   /** Resume the CLI's most recent session in the working directory (claude continueSession, gemini resumeLatest). */
@@ -53,8 +56,8 @@ export interface GatewayResult {
    */
   modelSource?: ModelSource;
   correlationId: string;
-  /** The CLI's own session id: pass it back as sessionId to resume. */
-  sessionId?: string;
+  /** The CLI's own session id (structuredContent `sessionId`: pass it back to resume). */
+  nativeSessionId?: string;
   /** The gateway session the run belongs to (see session_get). */
   gatewaySessionId?: string;
   durationMs: number;
@@ -69,7 +72,8 @@ export interface GatewayResult {
   optimization?: Optimization;
   /** The approval decision (approvalStrategy "mcp_managed"). */
   approval?: ApprovalRecord;
-  mcpServers?: { requested: string[]; enabled: string[]; missing: string[] };
+  /** `warnings`: requested entries of the config file that are invalid, left out, and why. */
+  mcpServers?: { requested: string[]; enabled: string[]; missing: string[]; warnings?: string[] };
   /** Whether the agent acted (used a tool, ran a command, edited a file): then it is not re-run. */
   acted?: boolean;
   error?: { category: ErrorCategory; message: string };

@@ -103,12 +103,19 @@ export class Resilience {
    * Runs `attempt` (one whole CLI run) under the CLI's retry and breaker policies and returns the
    * final result with the real retry count and breaker state.
    */
-  async run<R extends Attempted>(
-    cli: CliName,
-    allowRerun: boolean,
-    signal: AbortSignal,
-    attempt: (n: number) => Promise<R>,
-  ): Promise<Retried<R>> {
+  async run<R extends Attempted>({
+    cli,
+    allowRerun,
+    signal,
+    attempt,
+  }: {
+    cli: CliName;
+    /** Re-run a transient failure even after the agent acted. */
+    allowRerun: boolean;
+    signal: AbortSignal;
+    /** The n-th attempt (from 0). */
+    attempt: (n: number) => Promise<R>;
+  }): Promise<Retried<R>> {
     const { policy } = this.breakers.get(cli)!;
     const retries = retry(
       handleWhenResult((r) => failedTransiently(r) && (!(r as Attempted).acted || allowRerun)),

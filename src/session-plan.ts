@@ -1,7 +1,10 @@
 import { invalidInput } from "./errors.js";
-import type { CliRequest } from "./request.js";
+import type { CliRequest, GatewayResult, PreparedRequest } from "./request.js";
 import type { CliName, Provider, SessionPlan } from "./providers/types.js";
 import type { SessionRecord, SessionStore } from "./store/sessions.js";
+
+// The session step of the pipeline, both ends: which session a request continues (before the run)
+// and what the run changes in it (after). Nothing else reads or writes sessions for a request.
 
 /** Which session a request continues, how the CLI is told, and where and with which model it runs. */
 export interface SessionTarget {
@@ -27,12 +30,17 @@ const LATEST_OPTION: Record<CliName, string> = {
  * - otherwise a fresh session.
  * A resume runs in the directory the session started in; a codex resume keeps the session's model.
  */
-export function resolveSession(
-  store: SessionStore,
-  provider: Provider<never>,
-  req: CliRequest<unknown>,
-  requestedModel: string | undefined,
-): SessionTarget {
+export function resolveSession({
+  store,
+  provider,
+  request: req,
+  requestedModel,
+}: {
+  store: SessionStore;
+  provider: Provider<never>;
+  request: CliRequest<unknown>;
+  requestedModel: string | undefined;
+}): SessionTarget {
   const cli = provider.name;
   const latest = LATEST_OPTION[cli];
   if (req.sessionId && req.createNewSession)
@@ -109,4 +117,27 @@ function sessionModel(
     );
   }
   return session.model ?? undefined;
+}
+
+/**
+ * Counts a finished run against its gateway session (found or made from the CLI's own id when the
+ * request named none) and reports both ids in the result.
+ */
+export function recordSessionRun(
+  store: SessionStore,
+  prepared: PreparedRequest,
+  result: GatewayResult,
+): GatewayResult {
+  const session = store.recordRun(prepared.cli, prepared.gatewaySessionId, {
+    nativeSessionId: result.nativeSessionId,
+    cwd: prepared.cwd,
+    model: prepared.model,
+    usage: result.usage,
+    costUsd: result.costUsd,
+  });
+  if (session) {
+    result.nativeSessionId = session.nativeId ?? result.nativeSessionId;
+    result.gatewaySessionId = session.id;
+  }
+  return result;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ApprovalConfig } from "../config.js";
 import { GatewayError, invalidInput } from "../errors.js";
 import type { AnyCliRequest } from "../request.js";
-import { selectMcpServers, type McpSelection } from "../mcp-servers.js";
+import { missingServersError, selectMcpServers, type McpSelection } from "../mcp-servers.js";
 import type { CliName } from "../providers/types.js";
 import type { ApprovalLog, ApprovalRecord } from "./log.js";
 import { adjustments, permissionsOf, withGrant, type AnyOptions } from "./options.js";
@@ -39,9 +39,7 @@ export class Approvals {
     const strictMcp =
       cli === "claude" && request.strictMcpConfig !== false && selection.requested.length > 0;
     if (strictMcp && selection.missing.length) {
-      throw invalidInput(
-        `mcpServers: ${selection.missing.join(", ")} not configured in ${this.config.mcpConfigPath} (strictMcpConfig)`,
-      );
+      throw missingServersError(selection, this.config.mcpConfigPath);
     }
     const { servers, ...mcp } = selection;
     const options = request.options as AnyOptions;

@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { loadConfig, type GatewayConfig } from "../config.js";
-import { readMcpServers } from "../mcp-servers.js";
+import { loadMcpConfig, MCP_ENTRY_FORMAT } from "../mcp-config.js";
 import {
   CliProbe,
   compareVersions,
@@ -247,35 +247,33 @@ function damaged(name: string, path: string, why: string): CheckReport {
   };
 }
 
+/** The MCP server config's state: a parse error with its position, each invalid entry and why. */
 function checkMcp(config: GatewayConfig): CheckReport {
-  const path = config.approvals.mcpConfigPath;
-  if (!existsSync(path))
+  const name = "mcp-config";
+  const state = loadMcpConfig(config.approvals.mcpConfigPath);
+  const { path } = state;
+  if (!state.exists)
     return {
-      name: "mcp-config",
+      name,
       ok: true,
       detail: `${path} not present (no MCP servers for the CLIs)`,
       problems: [],
     };
-  try {
-    const names = Object.keys(readMcpServers(path));
-    return {
-      name: "mcp-config",
-      ok: true,
-      detail: `${path}: ${names.length} server(s)${names.length ? `: ${names.join(", ")}` : ""}`,
-      problems: [],
-    };
-  } catch (err) {
-    const message = (err as Error).message;
-    return {
-      name: "mcp-config",
-      ok: false,
-      detail: message,
-      problems: [
-        {
-          problem: message,
-          fix: `fix the JSON in ${path} ({"mcpServers": {"name": {"command": ...}}})`,
-        },
-      ],
-    };
+  if (state.fileError) {
+    const problem = `${path} ${state.fileError.problem}`;
+    return { name, ok: false, detail: problem, problems: [{ problem, fix: state.fileError.fix }] };
   }
+  const names = Object.keys(state.servers);
+  const invalid = state.invalid.map((e) => `"${e.name}" (${e.problem})`);
+  return {
+    name,
+    ok: invalid.length === 0,
+    detail:
+      `${path}: ${names.length} server(s)${names.length ? `: ${names.join(", ")}` : ""}` +
+      (invalid.length ? `; ${invalid.length} invalid, left out: ${invalid.join("; ")}` : ""),
+    problems: state.invalid.map((e) => ({
+      problem: `entry "${e.name}" in ${path}: ${e.problem}`,
+      fix: `entry "${e.name}": ${e.problem}; write it as ${MCP_ENTRY_FORMAT} or remove it`,
+    })),
+  };
 }

@@ -26,13 +26,22 @@ export class OutputSink {
   private timer: NodeJS.Timeout | undefined;
   private readonly progress: Throttle | undefined;
 
-  constructor(
-    private readonly writer: OutputWriter | undefined,
-    private readonly jobId: string,
-    private readonly describe: (line: string) => string | undefined,
-    onProgress?: (update: ProgressUpdate) => void,
-  ) {
-    this.progress = onProgress && new Throttle(onProgress);
+  private readonly writer: OutputWriter | undefined;
+  private readonly jobId: string;
+  private readonly describe: (line: string) => string | undefined;
+
+  constructor(o: {
+    /** None for a sync job: its output is not stored. */
+    writer: OutputWriter | undefined;
+    jobId: string;
+    /** A progress note for one stdout line, if the line makes one. */
+    describe: (line: string) => string | undefined;
+    onProgress?: (update: ProgressUpdate) => void;
+  }) {
+    this.writer = o.writer;
+    this.jobId = o.jobId;
+    this.describe = o.describe;
+    this.progress = o.onProgress && new Throttle(o.onProgress);
   }
 
   readonly write = (stream: OutputStream, chunk: Buffer): void => {

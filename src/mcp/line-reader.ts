@@ -1,8 +1,11 @@
+import { envPositiveInt } from "../number-settings.js";
+
 /**
  * Splits stdin into newline-delimited JSON-RPC lines without ever holding more than `maxBytes` of
  * one line: a longer line is reported as soon as it crosses the limit, and the rest of it, up to
  * the next newline, is skipped as it arrives, so a 50 MB line costs no more memory than a 4 MB one.
- * Kept free of runtime imports: it runs before the MCP SDK has loaded.
+ * Kept free of runtime imports but the import-free number-settings.ts: it runs before the MCP SDK
+ * has loaded.
  */
 
 /**
@@ -13,12 +16,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** `LLM_GATEWAY_MAX_MESSAGE_BYTES`, default 4 MiB; throws on anything but a positive integer. */
 export function maxMessageBytesFromEnv(env: NodeJS.ProcessEnv): number {
-  const raw = env.LLM_GATEWAY_MAX_MESSAGE_BYTES;
-  if (raw === undefined || raw === "") return DEFAULT_MAX_MESSAGE_BYTES;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0)
-    throw new Error(`LLM_GATEWAY_MAX_MESSAGE_BYTES must be a positive integer, got "${raw}"`);
-  return value;
+  return envPositiveInt(env, "LLM_GATEWAY_MAX_MESSAGE_BYTES") ?? DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 /** How much of an oversized line is kept to look for its id. */

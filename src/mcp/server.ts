@@ -1,6 +1,7 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { Approvals } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
+import type { Pipeline } from "../pipeline/index.js";
 import type { CliProbe } from "../process/cli-probe.js";
 import type { Orchestrator } from "../orchestrate/index.js";
 import type { Resilience } from "../resilience.js";
@@ -22,6 +23,7 @@ import { registerRequestTools } from "./tools/request-tools.js";
 import { registerSessionTools } from "./tools/sessions.js";
 
 export interface ServerParts {
+  pipeline: Pipeline;
   jobs: JobManager;
   jobStore: JobStore;
   sessions: SessionStore;
@@ -56,17 +58,16 @@ const registries = new WeakMap<ServerParts, ToolRegistry>();
 /** Every tool. Registering keeps references to `parts` only: the build lists tools without them. */
 export function buildTools(parts: ServerParts): ToolRegistry {
   const tools = new ToolRegistry();
+  const { pipeline, jobs, jobStore: store, orchestrator, retentionMs } = parts;
   for (const spec of [claudeRequestTool, codexRequestTool, geminiRequestTool]) {
     registerRequestTools(
       tools,
-      parts.jobs,
-      parts.jobStore,
-      parts.retentionMs,
-      spec as Parameters<typeof registerRequestTools>[4],
+      { pipeline, jobs, store, retentionMs },
+      spec as Parameters<typeof registerRequestTools>[2],
     );
   }
   for (const register of [registerConsultTool, registerReviewTool])
-    register(tools, parts.orchestrator, parts.jobs, parts.jobStore, parts.retentionMs);
+    register(tools, { orchestrator, store, retentionMs });
   registerJobTools(tools, parts.jobs, parts.jobStore, parts.scope?.owner);
   registerListModels(tools, parts.resilience, parts.probe);
   registerSessionTools(tools, parts.sessions);

@@ -1,5 +1,6 @@
 import type { TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
+import { errorText } from "../errors.js";
 import type { GatewayResult } from "../request.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { ParentResult } from "../orchestrate/index.js";
@@ -50,7 +51,7 @@ export function jobToolResult(job: JobRow): CallToolResult {
   if (job.result && isParentTarget(job.cli))
     return parentToolResult(JSON.parse(job.result) as ParentResult);
   if (job.result) return toToolResult(JSON.parse(job.result) as GatewayResult);
-  const text = `[${job.errorCategory ?? "internal"}] ${job.errorMessage ?? `job ${job.status}`}`;
+  const text = errorText(job.errorCategory ?? "internal", job.errorMessage ?? `job ${job.status}`);
   return { isError: true, content: [{ type: "text", text }] };
 }
 

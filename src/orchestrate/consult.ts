@@ -1,4 +1,5 @@
 import type { ApprovalPolicy } from "../approval/policy.js";
+import { errorText } from "../errors.js";
 import type { CliRequest, GatewayResult } from "../request.js";
 import type { CliName } from "../providers/types.js";
 import type { CliOutcome, ParentContext, ParentOutcome } from "./parent.js";
@@ -64,7 +65,7 @@ export function answerOf(outcome: CliOutcome): CliAnswer {
           durationMs: r.durationMs,
           usage: r.usage,
           costUsd: r.costUsd,
-          sessionId: r.sessionId,
+          sessionId: r.nativeSessionId,
           correlationId: r.correlationId,
         }
       : {}),
@@ -110,5 +111,5 @@ function section(a: CliAnswer): string {
     .join(", ");
   const head = `## ${a.cli}${facts ? ` (${facts})` : ""}`;
   if (a.ok) return `${head}\n${a.text ?? ""}`;
-  return `${head}\n[${a.error!.category}] ${a.error!.message}`;
+  return `${head}\n${errorText(a.error!.category, a.error!.message)}`;
 }

@@ -4,11 +4,12 @@ import { GatewayError, invalidInput } from "../errors.js";
 import type { JobManager } from "../jobs/manager.js";
 import { PROVIDERS } from "../providers/index.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
+import type { Pipeline } from "../pipeline/index.js";
 import type { JobKind, JobStore } from "../store/jobs.js";
 import { checkDirectory } from "../validate.js";
 import { consult, type ConsultInput, type FanoutInput } from "./consult.js";
 import { collectChange, type ReviewTarget } from "./git.js";
-import { startParent, type ParentHooks, type ParentRun } from "./parent.js";
+import { startParent, type ParentContext, type ParentHooks, type ParentRun } from "./parent.js";
 import { review, type ReviewInput } from "./review.js";
 
 export type { ParentResult, ParentRun } from "./parent.js";
@@ -18,15 +19,18 @@ type WithOptionalClis<T> = Omit<T, "clis"> & { clis?: CliName[] };
 /** consult and review: several ordinary jobs of the pipeline under one parent job. */
 export class Orchestrator {
   constructor(
-    private readonly jobs: JobManager,
-    private readonly store: JobStore,
-    /** The PATH the CLIs are started with: where "installed" is looked up. */
-    private readonly path: string,
+    private readonly o: {
+      pipeline: Pipeline;
+      jobs: JobManager;
+      store: JobStore;
+      /** The PATH the CLIs are started with: where "installed" is looked up. */
+      path: string;
+    },
   ) {}
 
   /** The CLIs whose binary is on PATH. */
   installed(): CliName[] {
-    const dirs = this.path.split(delimiter).filter(Boolean);
+    const dirs = this.o.path.split(delimiter).filter(Boolean);
     return CLI_NAMES.filter((cli) =>
       dirs.some((dir) => {
         try {
@@ -46,7 +50,8 @@ export class Orchestrator {
   ): ParentRun {
     const full = { ...input, clis: this.clisOf(input) };
     if (full.cwd) checkDirectory(full.cwd, "cwd");
-    return startParent(this.jobs, this.store, "consult", kind, hooks, (ctx) => consult(ctx, full));
+    const work = (ctx: ParentContext) => consult(ctx, full);
+    return startParent({ ...this.o, target: "consult", kind, hooks, work });
   }
 
   /** Collects the change first: a bad ref or an empty diff is refused before anything starts. */
@@ -60,13 +65,12 @@ export class Orchestrator {
     const clis = this.clisOf(input);
     const change = await collectChange(cwd, input);
     const full: ReviewInput = { ...input, cwd, clis };
-    return startParent(this.jobs, this.store, "review", kind, hooks, (ctx) =>
-      review(ctx, full, change),
-    );
+    const work = (ctx: ParentContext) => review(ctx, full, change);
+    return startParent({ ...this.o, target: "review", kind, hooks, work });
   }
 
   cancel(id: string): void {
-    this.jobs.cancel(id);
+    this.o.jobs.cancel(id);
   }
 
   private clisOf(input: WithOptionalClis<FanoutInput>): CliName[] {

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { GatewayError, type ErrorCategory } from "../errors.js";
+import { childCorrelationId } from "../correlation.js";
+import { errorText, GatewayError, type ErrorCategory } from "../errors.js";
 import type { OptionsOf } from "../providers/index.js";
 import type { CliRequest, GatewayResult } from "../request.js";
 import type { Elicit } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { ProgressUpdate } from "../jobs/output.js";
+import type { Pipeline } from "../pipeline/index.js";
 import type { CliName } from "../providers/types.js";
 import type { JobKind, JobStore, ParentTarget } from "../store/jobs.js";
 
@@ -57,14 +59,23 @@ export interface ParentRun {
  * Its work starts ordinary CLI jobs that point to it (parent_id), so llm_job_cancel on it cancels
  * them all; it ends completed, failed or canceled with the combined result.
  */
-export function startParent(
-  jobs: JobManager,
-  store: JobStore,
-  target: ParentTarget,
-  kind: JobKind,
-  hooks: ParentHooks,
-  work: (ctx: ParentContext) => Promise<ParentOutcome>,
-): ParentRun {
+export function startParent({
+  pipeline,
+  jobs,
+  store,
+  target,
+  kind,
+  hooks,
+  work,
+}: {
+  pipeline: Pipeline;
+  jobs: JobManager;
+  store: JobStore;
+  target: ParentTarget;
+  kind: JobKind;
+  hooks: ParentHooks;
+  work: (ctx: ParentContext) => Promise<ParentOutcome>;
+}): ParentRun {
   const id = randomUUID();
   store.insert({ id, cli: target, kind, correlationId: id, owner: jobs.instanceId });
   store.markRunning(id);
@@ -78,9 +89,9 @@ export function startParent(
       if (canceled())
         return { cli, error: { category: "canceled", message: "The consultation was canceled" } };
       try {
-        const handle = await jobs.submit(
+        const handle = await pipeline.submit(
           cli,
-          { ...request, correlationId: `${id}:${cli}:${label}` },
+          { ...request, correlationId: childCorrelationId(id, cli, label) },
           {
             kind: "sync",
             parentId: id,
@@ -110,7 +121,7 @@ export function startParent(
       status === "canceled"
         ? { category: "canceled", message: "The consultation was canceled" }
         : error;
-    store.finish(id, status, result, failure);
+    store.finish(id, status, { result, error: failure });
     return result;
   };
   const done = work(ctx).then(
@@ -124,7 +135,7 @@ export function startParent(
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       return finish(
-        { result: { text: `[internal] ${message}` }, failed: true },
+        { result: { text: errorText("internal", message) }, failed: true },
         { category: "internal", message },
       );
     },

@@ -1,3 +1,4 @@
+import { errorText } from "../errors.js";
 import type { MergedFinding, SeverityCounts } from "./merge.js";
 import type { CliName } from "../providers/types.js";
 import type { CliAnswer } from "./consult.js";
@@ -40,7 +41,7 @@ export function reviewText(r: ReviewSummary): string {
   const reviewers = r.reviewers.map((x) =>
     x.status === "ok"
       ? `- ${x.cli}: ${x.verdict}, ${x.findings ?? 0} finding(s)${x.repaired ? " (after one repair)" : ""}`
-      : `- ${x.cli}: ${x.status} [${x.error?.category}] ${x.error?.message ?? ""}`,
+      : `- ${x.cli}: ${x.status} ${errorText(String(x.error?.category), x.error?.message ?? "")}`,
   );
   const findings = r.findings.map((f) => {
     const lines =

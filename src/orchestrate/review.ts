@@ -35,7 +35,8 @@ export const READ_ONLY_TOOLS = ["Read", "Grep", "Glob"];
 export const WRITE_TOOLS = ["Bash", "Edit", "Write", "MultiEdit", "NotebookEdit"];
 
 interface Reviewer extends ReviewerReport {
-  sessionId?: string;
+  /** The reviewer's CLI session, which its later turns continue. */
+  nativeSessionId?: string;
   /** Round 1's findings. */
   reported?: Finding[];
 }
@@ -91,7 +92,7 @@ export async function review(
     const active = reviewers.filter((r) => r.status === "ok");
     await eachReviewer(ctx, active, round, async (r) => {
       const prompt = laterRoundPrompt(r.cli, round, findings);
-      const full = r.sessionId ? prompt : `${firstPrompt(r.cli)}\n\n${prompt}`;
+      const full = r.nativeSessionId ? prompt : `${firstPrompt(r.cli)}\n\n${prompt}`;
       const answer = await ask(ctx, input, r, roundAnswer, full, round, full);
       if (answer) {
         applyAssessments(findings, r.cli, answer);
@@ -158,16 +159,16 @@ async function ask<T>(
             r.cli,
             parsed!.ok ? "" : parsed!.error,
             schemaJson,
-            r.sessionId ? "" : original,
+            r.nativeSessionId ? "" : original,
           );
     const outcome = await ctx.run(
       r.cli,
-      reviewerRequest(input, r.cli, text, schemaJson, r.sessionId),
+      reviewerRequest(input, r.cli, text, schemaJson, r.nativeSessionId),
       attempt === "first" ? `r${round}` : `r${round}:repair`,
     );
     const call = answerOf(outcome);
     r.calls.push(call);
-    r.sessionId = outcome.result?.sessionId ?? r.sessionId;
+    r.nativeSessionId = outcome.result?.nativeSessionId ?? r.nativeSessionId;
     if (!call.ok) {
       Object.assign(r, { status: "failed", error: call.error });
       return undefined;
@@ -272,6 +273,6 @@ function repairPrompt(cli: CliName, error: string, schemaJson: string, original:
 }
 
 function report(r: Reviewer): ReviewerReport {
-  const { sessionId: _s, reported: _r, ...visible } = r;
+  const { nativeSessionId: _s, reported: _r, ...visible } = r;
   return visible;
 }

@@ -68,7 +68,7 @@ export interface RunOutcome {
 }
 
 /** What a run stopped at the output cap keeps for parsing: the start of stdout, the end of stderr (bytes, characters). */
-const OVERFLOW_KEPT = 1024 * 1024;
+const OVERFLOW_KEPT = 256 * 1024;
 /** A file-backed stdout is read in pieces of this size (the lines kept are copied out of them). */
 const FILE_READ_BYTES = 64 * 1024;
 /** How often a file-backed stdout is read for new output. */
@@ -299,12 +299,16 @@ class LineCollector {
    */
   overflowed(maxBytes: number): void {
     this.partial = [];
+    // Whole lines only (a long line is kept as several pieces), and none that would pass maxBytes:
+    // the parse of the rest would cost megabytes while the cut output is not yet collected.
     let bytes = 0;
-    let n = 0;
-    while (n < this.kept.length && bytes < maxBytes) bytes += this.kept[n++]!.length;
-    // To the line's end (a long line is kept as several pieces).
-    while (n < this.kept.length && this.kept[n - 1] !== NEWLINE) n++;
-    this.kept = this.kept.slice(0, n);
+    let whole = 0;
+    for (let n = 0; n < this.kept.length; n++) {
+      bytes += this.kept[n]!.length;
+      if (bytes > maxBytes) break;
+      if (this.kept[n] === NEWLINE) whole = n + 1;
+    }
+    this.kept = this.kept.slice(0, whole);
   }
 
   text(): string {

@@ -116,7 +116,7 @@ interface Waiting {
  * if it cannot start at all, CLIs are started from the gateway itself. When the gateway dies (even
  * by SIGKILL) its end of the IPC channel closes, and the helper stops the CLIs it started: none
  * outlives the gateway. (CLIs started from the gateway itself are stopped by the next gateway
- * start: see JobManager.maintain.)
+ * start: see jobs/leases.ts.)
  */
 export class HelperSpawner implements Spawner {
   private helper: ChildProcess | undefined;

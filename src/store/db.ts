@@ -8,6 +8,9 @@ export type Statement = Database.Statement;
 /** Versioned migrations, applied in order, each once. Never edit one that has shipped: add another. */
 export type Migration = (db: Db) => void;
 
+/** Each connection's SQLite page cache, in KiB. */
+export const PAGE_CACHE_KIB = 2048;
+
 /**
  * Opens a SQLite file shared by several gateway processes (one per client window): WAL so readers
  * never block the writer, a busy timeout so writers wait for each other instead of failing, and
@@ -23,6 +26,10 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Db
   enableWal(db);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
+  // better-sqlite3 builds SQLite with a 16 MB page cache per connection; each of ours fills it
+  // (job output, the recorder), and it stays in RSS. 2 MB (SQLite's own default) costs no
+  // measurable speed for appends and paged reads (docs/PERFORMANCE.md, output cap).
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db, migrations);
   for (const suffix of ["-wal", "-shm"]) narrowIfPresent(path + suffix);
   return db;

@@ -294,8 +294,7 @@ export class JobStore {
   finish(
     id: string,
     status: JobStatus,
-    result: unknown,
-    error?: { category: string; message: string },
+    { result, error }: { result?: unknown; error?: { category: string; message: string } } = {},
   ): boolean {
     const info = this.sql(
       `UPDATE jobs SET status = ?, ended_at = ?, result = ?, error_category = ?, error_message = ?

@@ -24,7 +24,8 @@ export interface SessionRecord {
 }
 
 export interface RunRecord {
-  nativeId?: string;
+  /** The CLI's own session id, as the run reported it. */
+  nativeSessionId?: string;
   cwd: string;
   model?: string;
   usage: Usage;
@@ -288,20 +289,20 @@ export class SessionStore {
    */
   recordRun(
     cli: CliName,
-    sessionId: string | undefined,
+    gatewaySessionId: string | undefined,
     run: RunRecord,
   ): SessionRecord | undefined {
     return this.db
       .transaction(() => {
-        let id = sessionId;
+        let id = gatewaySessionId;
         if (!id) {
-          if (!run.nativeId) return undefined;
-          id = this.find(cli, run.nativeId)?.id;
+          if (!run.nativeSessionId) return undefined;
+          id = this.find(cli, run.nativeSessionId)?.id;
           if (!id)
             id = this.create({
               cli,
-              id: this.freeId(run.nativeId),
-              nativeId: run.nativeId,
+              id: this.freeId(run.nativeSessionId),
+              nativeId: run.nativeSessionId,
               started: true,
               cwd: run.cwd,
               model: run.model,
@@ -316,8 +317,8 @@ export class SessionStore {
              cache_write_tokens = cache_write_tokens + ?, reasoning_tokens = reasoning_tokens + ?, cost_usd = cost_usd + ?
            WHERE id = ?`,
         ).run(
-          run.nativeId ?? null,
-          run.nativeId ? 1 : 0,
+          run.nativeSessionId ?? null,
+          run.nativeSessionId ? 1 : 0,
           run.cwd,
           run.model ?? null,
           new Date().toISOString(),

@@ -36,11 +36,12 @@ export async function startFakeLane(extraEnv: Record<string, string> = {}): Prom
   const env = { PATH: `${bin}:${process.env.PATH}`, FAKE_CLI_LOG: logFile, ...extraEnv };
   const gw = await startGateway(env, { home });
   const others: StartedGateway[] = [];
+  // Complete lines only: a fake CLI may be writing its line (or have just created the file).
   const entries = () =>
     existsSync(logFile)
       ? readFileSync(logFile, "utf8")
-          .trim()
           .split("\n")
+          .slice(0, -1)
           .map((l) => JSON.parse(l) as FakeInvocation & { grandchild?: number })
       : [];
   return {

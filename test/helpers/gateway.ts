@@ -62,6 +62,35 @@ export async function startGateway(
   };
 }
 
+/** A tool result's structuredContent, its fields read loosely (the assertions check them). */
+export const sc = (r: { structuredContent?: unknown }) =>
+  r.structuredContent as Record<string, any>;
+
+export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const ended = (status: string) => !["queued", "running"].includes(status);
+
+/**
+ * Polls llm_job_status every `everyMs` until `until(status)` holds (by default: the job ended) or
+ * `ms` passed, and returns the last status: the test's assertion on it says what went wrong.
+ */
+export async function waitForJob(
+  g: Pick<StartedGateway, "call">,
+  jobId: string,
+  {
+    until = ended,
+    ms = 10_000,
+    everyMs = 50,
+  }: { until?: (status: string) => boolean; ms?: number; everyMs?: number } = {},
+): Promise<Record<string, any>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const status = sc(await g.call("llm_job_status", { jobId }));
+    if (until(status.status) || Date.now() > deadline) return status;
+    await delay(everyMs);
+  }
+}
+
 export function textOf(result: CallToolResult): string {
   const first = result.content[0];
   return first && first.type === "text" ? first.text : "";

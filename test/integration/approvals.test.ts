@@ -2,11 +2,10 @@ import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { textOf, type StartedGateway } from "../helpers/gateway.js";
+import { sc, textOf, type StartedGateway } from "../helpers/gateway.js";
 
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 let lane: FakeLane;
 let gw: StartedGateway;
 let mcpConfig: string;
@@ -284,6 +283,66 @@ describe("mcpServers: only servers the user configured, passed per request", () 
         reason: "strict policy: calls to MCP servers mini not allowed",
       },
     ]);
+  });
+});
+
+describe("a broken MCP server config is the operator's config error, on the requests it concerns", () => {
+  const GOOD = JSON.stringify({ mcpServers: { mini: MINI } });
+  afterEach(() => writeFileSync(mcpConfig, GOOD));
+
+  it("a file that does not parse: requests naming no server run; those naming one get config_error with the place and fix, and nothing starts", async () => {
+    writeFileSync(mcpConfig, '{\n  "mcpServers": { mini: {} }\n}');
+    const plain = await gw.call("claude_request", { prompt: "x" });
+    expect(plain.isError, textOf(plain)).toBeFalsy();
+    expect(lane.invocations()).toHaveLength(1);
+    lane.reset();
+    for (const cli of ["claude", "codex"]) {
+      const r = await gw.call(`${cli}_request`, { prompt: "x", mcpServers: ["mini"] });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(
+        new RegExp(
+          `^\\[config_error\\] mcpServers: the MCP server config ${mcpConfig} is not valid JSON at line 2, column 19: .*Fix: fix the JSON in ${mcpConfig} \\({"mcpServers": {"<name>": {"command": `,
+        ),
+      );
+    }
+    expect(lane.invocations()).toEqual([]);
+  });
+
+  it("an invalid entry a request asks for is left out with a warning in its result", async () => {
+    writeFileSync(
+      mcpConfig,
+      JSON.stringify({ mcpServers: { mini: MINI, broken: { command: "x", env: { PORT: 8080 } } } }),
+    );
+    const r = await gw.call("codex_request", { prompt: "x", mcpServers: ["mini", "broken"] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(seen()).toEqual({ servers: { mini: { env: MINI.env } } });
+    expect(sc(r).mcpServers).toEqual({
+      requested: ["mini", "broken"],
+      enabled: ["mini"],
+      missing: ["broken"],
+      warnings: [
+        `mcpServers: "broken" in ${mcpConfig} is invalid and was left out: env.PORT must be a string, not a number. Fix the entry ({"command": "...", "args": ["..."], "env": {"KEY": "value"}}).`,
+      ],
+    });
+    // A request that does not ask for it hears nothing about it.
+    const other = await gw.call("codex_request", { prompt: "x", mcpServers: ["mini"] });
+    expect(sc(other).mcpServers).toEqual({ requested: ["mini"], enabled: ["mini"], missing: [] });
+  });
+
+  it("claude's strictMcpConfig: an invalid entry is config_error, an unknown name invalid_input; nothing starts", async () => {
+    writeFileSync(
+      mcpConfig,
+      JSON.stringify({ mcpServers: { mini: MINI, nocommand: { args: [] } } }),
+    );
+    const invalid = await gw.call("claude_request", { prompt: "x", mcpServers: ["nocommand"] });
+    expect(textOf(invalid)).toBe(
+      `[config_error] mcpServers: "nocommand" in ${mcpConfig} is invalid and was left out: command is missing (the program that starts the server; only stdio servers are supported). Fix the entry ({"command": "...", "args": ["..."], "env": {"KEY": "value"}}). strictMcpConfig runs claude only with every server named (not usable: nocommand).`,
+    );
+    const unknown = await gw.call("claude_request", { prompt: "x", mcpServers: ["exa"] });
+    expect(textOf(unknown)).toBe(
+      `[invalid_input] mcpServers: exa not configured in ${mcpConfig} (strictMcpConfig)`,
+    );
+    expect(lane.invocations()).toEqual([]);
   });
 });
 

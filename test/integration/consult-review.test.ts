@@ -5,10 +5,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makePlantedBugRepo } from "../helpers/planted-bug-repo.js";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { MAIN, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  delay,
+  MAIN,
+  sc,
+  survivors,
+  textOf,
+  waitForJob,
+  type StartedGateway,
+} from "../helpers/gateway.js";
 
 let lane: FakeLane;
 let gw: StartedGateway;
@@ -56,25 +61,12 @@ beforeEach(() => {
   setScript([]);
 });
 
-async function waitForStatus(jobId: string, done: (s: string) => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const status = sc(await gw.call("llm_job_status", { jobId }));
-    if (done(status.status) || Date.now() > deadline) return status;
-    await delay(50);
-  }
-}
-const ended = (s: string) => !["queued", "running"].includes(s);
-
 describe("consult", () => {
   it("runs three 1 s CLIs concurrently and returns each answer with model, time, tokens and cost", async () => {
-    const t0 = Date.now();
     const r = await gw.call("consult", { prompt: "what is 2+2 [[fake:sleep=1000]]" });
-    const wall = Date.now() - t0;
     expect(r.isError, textOf(r)).toBeFalsy();
     const result = sc(r);
     expect(result.answered).toEqual(["claude", "codex", "gemini"]);
-    expect(wall).toBeLessThan(2900); // one after the other it takes over 3 s
     for (const a of result.answers) {
       expect(a.ok).toBe(true);
       expect(a.text).toMatch(/^FAKE-REPLY: what is 2\+2/);
@@ -83,7 +75,7 @@ describe("consult", () => {
     }
     expect(result.answers[0].model).toBe("claude-opus-5-5");
     expect(result.answers[0].costUsd).toBeGreaterThan(0); // claude reports its cost
-    // The three jobs ran at the same time.
+    // The three jobs ran at the same time (how long consult takes is a bench row: bench/lib/consult.mjs).
     const rows = await Promise.all(
       result.answers.map(async (a: any) => sc(await gw.call("llm_job_status", { jobId: a.jobId }))),
     );
@@ -122,7 +114,7 @@ describe("consult", () => {
   it("async: returns a job id; llm_job_status lists its CLI jobs and llm_job_result its result", async () => {
     const started = sc(await gw.call("consult", { prompt: "in the background", async: true }));
     expect(started.status).toBe("running");
-    const status = await waitForStatus(started.jobId, ended);
+    const status = await waitForJob(gw, started.jobId);
     expect(status.status).toBe("completed");
     expect(status.cli).toBe("consult");
     expect(status.children.map((c: any) => c.cli).sort()).toEqual(["claude", "codex", "gemini"]);
@@ -290,7 +282,7 @@ describe("review", () => {
     const pids = lane.invocations().map((i) => i.pid);
     expect(pids).toHaveLength(3);
     await gw.call("llm_job_cancel", { jobId: started.jobId });
-    const status = await waitForStatus(started.jobId, ended);
+    const status = await waitForJob(gw, started.jobId);
     expect(status.status).toBe("canceled");
     expect(status.children.map((c: any) => c.status)).toEqual(["canceled", "canceled", "canceled"]);
     expect(await survivors(pids)).toEqual([]);

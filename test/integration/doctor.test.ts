@@ -133,10 +133,49 @@ describe("llm-cli-gateway doctor", () => {
       ok: true,
       detail: expect.stringMatching(/not created yet/),
     });
+    const mcpConfig = join(gwHome, "mcp-servers.json");
     expect(check("mcp-config")).toMatchObject({
       ok: false,
-      detail: expect.stringMatching(/not valid JSON/),
+      detail: expect.stringMatching(
+        new RegExp(`^${mcpConfig} is not valid JSON at line 1, column 3: `),
+      ),
     });
+    expect(check("mcp-config").problems[0]!.fix).toBe(
+      `fix the JSON in ${mcpConfig} ({"mcpServers": {"<name>": {"command": "...", "args": ["..."], "env": {"KEY": "value"}}}})`,
+    );
+  });
+
+  it("an MCP config with invalid entries: each one by name with what is wrong, the valid ones listed", async () => {
+    const gwHome = temp("llm-gateway-doctor-");
+    const mcpConfig = join(gwHome, "mcp-servers.json");
+    writeFileSync(
+      mcpConfig,
+      JSON.stringify({
+        mcpServers: {
+          mini: { command: "node", args: ["mini.mjs"] },
+          nocommand: { args: ["x"] },
+          badenv: { command: "x", env: { PORT: 8080 } },
+        },
+      }),
+    );
+    const { report, out } = await doctor(["claude"], { LLM_GATEWAY_HOME: gwHome });
+    const check = report!.checks.find((c) => c.name === "mcp-config")!;
+    expect(check).toEqual({
+      name: "mcp-config",
+      ok: false,
+      detail: `${mcpConfig}: 1 server(s): mini; 2 invalid, left out: "nocommand" (command is missing (the program that starts the server; only stdio servers are supported)); "badenv" (env.PORT must be a string, not a number)`,
+      problems: [
+        {
+          problem: `entry "nocommand" in ${mcpConfig}: command is missing (the program that starts the server; only stdio servers are supported)`,
+          fix: 'entry "nocommand": command is missing (the program that starts the server; only stdio servers are supported); write it as {"command": "...", "args": ["..."], "env": {"KEY": "value"}} or remove it',
+        },
+        {
+          problem: `entry "badenv" in ${mcpConfig}: env.PORT must be a string, not a number`,
+          fix: 'entry "badenv": env.PORT must be a string, not a number; write it as {"command": "...", "args": ["..."], "env": {"KEY": "value"}} or remove it',
+        },
+      ],
+    });
+    expect(out).not.toContain("8080");
   });
 
   it("a bad environment variable is a problem, not a crash", async () => {

@@ -1,11 +1,16 @@
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
+import {
+  delay,
+  sc,
+  survivors,
+  textOf,
+  waitForJob,
+  type StartedGateway,
+} from "../helpers/gateway.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let lane: FakeLane;
 let gw: StartedGateway;
@@ -16,21 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => lane.close());
 beforeEach(() => lane.reset());
-
-async function waitForStatus(
-  g: StartedGateway,
-  jobId: string,
-  done: (status: string) => boolean,
-  ms = 10_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const status = sc(await g.call("llm_job_status", { jobId }));
-    if (done(status.status) || Date.now() > deadline) return status;
-    await delay(50);
-  }
-}
-const ended = (s: string) => !["queued", "running"].includes(s);
 
 /** Waits until the fake CLI of the newest invocation has started, and returns its pid. */
 async function cliPid(count = 1): Promise<number> {
@@ -47,7 +37,7 @@ describe("async jobs", () => {
       );
       expect(started).toMatchObject({ cli, correlationId: "job-corr" });
       expect(started.jobId).toMatch(/^[0-9a-f-]{36}$/);
-      const status = await waitForStatus(gw, started.jobId, ended);
+      const status = await waitForJob(gw, started.jobId);
       expect(status).toMatchObject({ status: "completed", cli, correlationId: "job-corr" });
       const result = sc(await gw.call("llm_job_result", { jobId: started.jobId, raw: true }));
       expect(result.result).toMatchObject({ text: "FAKE-REPLY: async hello", cli });
@@ -60,7 +50,7 @@ describe("async jobs", () => {
 
   it("maxChars bounds all the text llm_job_result returns, answer included; offset reads on", async () => {
     const { jobId } = sc(await gw.call("claude_request_async", { prompt: "[[fake:bytes=5000]]" }));
-    expect((await waitForStatus(gw, jobId, ended)).status).toBe("completed");
+    expect((await waitForJob(gw, jobId)).status).toBe("completed");
     let offset: number | null = 0;
     let answer = "";
     for (let pages = 0; offset !== null && pages < 10; pages++) {
@@ -78,7 +68,7 @@ describe("async jobs", () => {
 
   it("pages the raw output with raw: true, per stream, within maxChars", async () => {
     const { jobId } = sc(await gw.call("codex_request_async", { prompt: "[[fake:bytes=100000]]" }));
-    const status = await waitForStatus(gw, jobId, ended);
+    const status = await waitForJob(gw, jobId);
     expect(status.status).toBe("completed");
     let offset = 0;
     let whole = "";
@@ -105,7 +95,7 @@ describe("async jobs", () => {
     expect(textOf(fractional)).toMatch(/^\[invalid_input\].*offset.*integer/);
   });
 
-  it("cancels a running job: the process group stops within 2 s, partial output is kept", async () => {
+  it("cancels a running job: the process group stops, partial output is kept (how fast: bench/jobs.mjs)", async () => {
     const { jobId } = sc(
       await gw.call("claude_request_async", {
         prompt: "[[fake:child]] [[fake:partial=half-done]] [[fake:hang]]",
@@ -113,10 +103,8 @@ describe("async jobs", () => {
     );
     const pid = await cliPid();
     await delay(300); // let it print its partial output and the sink flush it
-    const t0 = Date.now();
     const canceled = sc(await gw.call("llm_job_cancel", { jobId }));
-    const status = await waitForStatus(gw, jobId, ended);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    const status = await waitForJob(gw, jobId);
     expect(canceled.jobId).toBe(jobId);
     expect(status.status).toBe("canceled");
     expect(status.error.category).toBe("canceled");
@@ -137,9 +125,11 @@ describe("async jobs", () => {
     // A sync request is refused the same way, before anything runs.
     expect(textOf(await gw.call("claude_request", { prompt: "x" }))).toMatch(/^\[saturated\]/);
     await gw.call("llm_job_cancel", { jobId: ids[0]! });
-    expect((await waitForStatus(gw, ids[3]!, (s) => s === "running")).status).toBe("running");
+    expect((await waitForJob(gw, ids[3]!, { until: (s) => s === "running" })).status).toBe(
+      "running",
+    );
     for (const id of ids) await gw.call("llm_job_cancel", { jobId: id });
-    for (const id of ids) expect((await waitForStatus(gw, id, ended)).status).toBe("canceled");
+    for (const id of ids) expect((await waitForJob(gw, id)).status).toBe("canceled");
   });
 
   it("rejects unknown and malformed job ids", async () => {
@@ -222,7 +212,7 @@ describe("MCP tasks", () => {
     const pid = await cliPid();
     await gw.client.experimental.tasks.cancelTask(first.task.taskId);
     expect(await survivors([pid])).toEqual([]);
-    expect((await waitForStatus(gw, first.task.taskId, ended)).status).toBe("canceled");
+    expect((await waitForJob(gw, first.task.taskId)).status).toBe("canceled");
     await stream.return(undefined);
   });
 });
@@ -250,7 +240,7 @@ describe("jobs outlive the gateway process", () => {
 
   it("finished jobs are removed after the retention time", async () => {
     const { jobId } = sc(await gw.call("codex_request_async", { prompt: "short-lived" }));
-    await waitForStatus(gw, jobId, ended);
+    await waitForJob(gw, jobId);
     await delay(1200);
     const pruner = await lane.startAnother({ LLM_GATEWAY_JOB_RETENTION_HOURS: "0.0003" }); // about 1 s
     expect(textOf(await pruner.call("llm_job_status", { jobId }))).toMatch(/Unknown jobId/);

@@ -2,11 +2,10 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
-import { startGateway, type StartedGateway } from "../helpers/gateway.js";
+import { delay, sc, startGateway, type StartedGateway } from "../helpers/gateway.js";
 
 let gw: StartedGateway;
 let bin: string;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 beforeAll(async () => {
   // Only claude (at an untested version) and codex are installed.
@@ -27,8 +26,9 @@ describe("list_models says which CLIs are installed, and their versions", () => 
     expect(clis.gemini).toMatchObject({ installed: false });
     expect(clis.gemini.version).toBeUndefined();
     expect(clis.claude.installed).toBe(true);
-    for (let i = 0; i < 100 && !clis.codex.version; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    // Each CLI's --version is probed on its own: wait for both (under load one answers later).
+    for (let i = 0; i < 100 && !(clis.codex.version && clis.claude.version); i++) {
+      await delay(100);
       clis = sc(await gw.call("list_models", {})).clis;
     }
     expect(clis.claude).toMatchObject({

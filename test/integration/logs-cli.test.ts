@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLogsCommand } from "../../src/cli/logs.js";
-import { Recorder } from "../../src/store/recorder.js";
+import { Recorder } from "../../src/recorder/writer.js";
 
 let dir: string;
 let path: string;

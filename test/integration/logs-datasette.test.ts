@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATASETTE_METADATA, shellQuote } from "../../src/cli/logs-datasette.js";
 import { runLogsCommand } from "../../src/cli/logs.js";
-import { Recorder } from "../../src/store/recorder.js";
+import { Recorder } from "../../src/recorder/writer.js";
 
 // The real Datasette serves these (python/llm-gateway/tests/test_datasette.py); here: the command.
 let dir: string;

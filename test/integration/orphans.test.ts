@@ -1,10 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { survivors, type StartedGateway } from "../helpers/gateway.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { delay, sc, survivors, type StartedGateway } from "../helpers/gateway.js";
 
 // Each test has a lane of its own: no other gateway over the same home may sweep its orphans.
 let lane: FakeLane;

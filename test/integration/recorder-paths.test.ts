@@ -3,10 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { survivors, type StartedGateway } from "../helpers/gateway.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { delay, sc, survivors, type StartedGateway } from "../helpers/gateway.js";
 
 let lane: FakeLane;
 let gw: StartedGateway;

@@ -33,11 +33,11 @@ beforeAll(() => {
       "--skipLibCheck",
       "--types",
       "node",
-      join(ROOT, "src", "store", "recorder.ts"),
+      join(ROOT, "src", "recorder", "writer.ts"),
     ],
     { stdio: "pipe" },
   );
-  recorderModule = join(work, "out", "store", "recorder.js");
+  recorderModule = join(work, "out", "recorder", "writer.js");
   writeFileSync(
     join(work, "writer.mjs"),
     `

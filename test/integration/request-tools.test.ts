@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
+import { sc, startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
 const TRICKY = [
@@ -31,8 +31,6 @@ beforeAll(async () => {
 });
 afterAll(() => lane.close());
 beforeEach(() => lane.reset());
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 describe("request tools over MCP, with fake CLIs", () => {
   it.each(CLIS)(
@@ -164,21 +162,30 @@ describe("request tools over MCP, with fake CLIs", () => {
 });
 
 describe("rejected requests never start a CLI", () => {
-  const rejected: [string, Record<string, unknown>, RegExp][] = [
+  const bad = (tool: string, field: string, why: string) =>
+    `[invalid_input] Invalid arguments for tool ${tool}: ${field}: ${why}`;
+  const SESSION_ID =
+    "sessionId must be a session id: letters, digits, - and _, not starting with -";
+  // The whole refusal: its category, the field it names and why.
+  const rejected: [string, Record<string, unknown>, string | RegExp][] = [
     [
       "claude_request",
       { prompt: "x", approvalPolicy: "strict" },
-      /approvalPolicy applies only with approvalStrategy "mcp_managed"/,
+      '[invalid_input] approvalPolicy applies only with approvalStrategy "mcp_managed"',
     ],
     [
       "claude_request",
       { prompt: "x", mcpServers: ["exa"] },
-      /mcpServers: exa not configured in .*mcp-servers.json \(strictMcpConfig\)/,
+      /^\[invalid_input\] mcpServers: exa not configured in \/\S+\/\.llm-cli-gateway\/mcp-servers\.json \(strictMcpConfig\)$/,
     ],
     [
       "codex_request",
       { prompt: "x", mcpServers: ["../x"] },
-      /mcpServers.0: mcpServers entries are server names/,
+      bad(
+        "codex_request",
+        "mcpServers.0",
+        "mcpServers entries are server names from the gateway's MCP config",
+      ),
     ],
     [
       "claude_request",
@@ -188,54 +195,99 @@ describe("rejected requests never start a CLI", () => {
         approvalPolicy: "strict",
         dangerouslySkipPermissions: true,
       },
-      /^\[approval_denied\] Denied by the strict approval policy: strict policy: bypassing permissions/,
+      "[approval_denied] Denied by the strict approval policy: strict policy: bypassing permissions and the sandbox is never allowed",
     ],
-    ["claude_request", { prompt: "" }, /Prompt cannot be empty/],
-    ["codex_request", { prompt: "   \n" }, /Prompt cannot be empty/],
-    ["gemini_request", { prompt: "x".repeat(100_001) }, /Prompt too long \(max 100k chars\)/],
-    ["claude_request", { prompt: "x", sessionId: "--resume" }, /sessionId must be a session id/],
-    ["gemini_request", { prompt: "x", sessionId: "../x" }, /sessionId/],
-    ["codex_request", { prompt: "x", sessionId: "a\u0000b" }, /sessionId/],
-    ["claude_request", { prompt: "x", model: "--help" }, /model must be/],
+    ["claude_request", { prompt: "" }, bad("claude_request", "prompt", "Prompt cannot be empty")],
+    [
+      "codex_request",
+      { prompt: "   \n" },
+      bad("codex_request", "prompt", "Prompt cannot be empty"),
+    ],
+    [
+      "gemini_request",
+      { prompt: "x".repeat(100_001) },
+      bad("gemini_request", "prompt", "Prompt too long (max 100k chars)"),
+    ],
+    [
+      "claude_request",
+      { prompt: "x", sessionId: "--resume" },
+      bad("claude_request", "sessionId", SESSION_ID),
+    ],
+    [
+      "gemini_request",
+      { prompt: "x", sessionId: "../x" },
+      bad("gemini_request", "sessionId", SESSION_ID),
+    ],
+    [
+      "codex_request",
+      { prompt: "x", sessionId: "a\u0000b" },
+      bad("codex_request", "sessionId", SESSION_ID),
+    ],
+    [
+      "claude_request",
+      { prompt: "x", model: "--help" },
+      bad("claude_request", "model", "model must be a model id or alias such as sonnet or latest"),
+    ],
     [
       "claude_request",
       { prompt: "x", allowedTools: ["--dangerously-skip-permissions"] },
-      /must not .*start with '-'/,
+      bad(
+        "claude_request",
+        "allowedTools.0",
+        "tool names must not be empty, start with '-' or contain NUL/newlines",
+      ),
     ],
-    ["claude_request", { prompt: "x", unknownOption: true }, /Unrecognized key/],
+    [
+      "claude_request",
+      { prompt: "x", unknownOption: true },
+      '[invalid_input] Invalid arguments for tool claude_request: Unrecognized key: "unknownOption"',
+    ],
     [
       "claude_request",
       { prompt: "x", sessionId: UUID, createNewSession: true },
-      /cannot be combined/,
+      "[invalid_input] sessionId and createNewSession cannot be combined",
     ],
-    ["gemini_request", { prompt: "x", sessionId: UUID, resumeLatest: true }, /cannot be combined/],
+    [
+      "gemini_request",
+      { prompt: "x", sessionId: UUID, resumeLatest: true },
+      "[invalid_input] sessionId and resumeLatest cannot be combined",
+    ],
     [
       "codex_request",
       { prompt: "x", fullAuto: true, dangerouslyBypassApprovalsAndSandbox: true },
-      /cannot be combined/,
+      "[invalid_input] fullAuto and dangerouslyBypassApprovalsAndSandbox cannot be combined",
     ],
-    ["codex_request", { prompt: "x", idleTimeoutMs: 10 }, /idleTimeoutMs/],
-    ["claude_request", { prompt: "x", cwd: "relative/dir" }, /cwd must be an absolute path/],
+    [
+      "codex_request",
+      { prompt: "x", idleTimeoutMs: 10 },
+      bad("codex_request", "idleTimeoutMs", "Too small: expected number to be >=30000"),
+    ],
+    [
+      "claude_request",
+      { prompt: "x", cwd: "relative/dir" },
+      '[invalid_input] cwd must be an absolute path, got "relative/dir"',
+    ],
     [
       "claude_request",
       { prompt: "x", cwd: "/nonexistent-dir-xyz" },
-      /cwd is not an existing directory/,
+      "[invalid_input] cwd is not an existing directory: /nonexistent-dir-xyz",
     ],
     [
       "gemini_request",
       { prompt: "x", includeDirs: ["/nonexistent-dir-xyz"] },
-      /includeDirs\[0\] is not an existing directory/,
+      "[invalid_input] includeDirs[0] is not an existing directory: /nonexistent-dir-xyz",
     ],
   ];
 
   it.each(rejected)("%s %j is refused with a clear message", async (tool, args, message) => {
     const r = await gw.call(tool, args);
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(message);
+    if (typeof message === "string") expect(textOf(r)).toBe(message);
+    else expect(textOf(r)).toMatch(message);
     expect(invocations()).toEqual([]);
   });
 
-  it("accepts the documented defaults of the approval, MCP and optimization options", async () => {
+  it("accepts the documented defaults of the approval, MCP and optimization options, and they change nothing", async () => {
     const r = await gw.call("claude_request", {
       prompt: "x",
       approvalStrategy: "legacy",
@@ -243,13 +295,27 @@ describe("rejected requests never start a CLI", () => {
       optimizePrompt: false,
       strictMcpConfig: false,
     });
-    expect(r.isError).toBeFalsy();
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toBe("FAKE-REPLY: x");
+    // legacy records no approval, no server was named, and the prompt went as given.
+    expect(sc(r)).not.toHaveProperty("approval");
+    expect(sc(r)).not.toHaveProperty("mcpServers");
+    expect(sc(r)).not.toHaveProperty("optimization");
+    expect(invocations()).toHaveLength(1);
+    const { argv, stdin } = invocations()[0]!;
+    expect(argv.filter((a) => /mcp|permission|allowedTools/i.test(a))).toEqual([]);
+    expect(stdin).toBe("x");
   });
 
   it("stays alive after bad input", async () => {
-    await gw.call("claude_request", { prompt: "" });
+    const refused = await gw.call("claude_request", { prompt: "" });
+    expect(textOf(refused)).toBe(bad("claude_request", "prompt", "Prompt cannot be empty"));
+    expect(invocations()).toEqual([]);
     const r = await gw.call("list_models", {});
-    expect(r.isError).toBeFalsy();
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(Object.keys(sc(r).clis)).toEqual(["claude", "codex", "gemini"]);
+    const after = await gw.call("claude_request", { prompt: "still here" });
+    expect(textOf(after)).toBe("FAKE-REPLY: still here");
   });
 });
 

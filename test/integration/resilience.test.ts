@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { textOf, type StartedGateway } from "../helpers/gateway.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { delay, sc, textOf, type StartedGateway } from "../helpers/gateway.js";
 
 let lane: FakeLane;
 let gw: StartedGateway;

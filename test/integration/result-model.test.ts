@@ -2,8 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
+import { sc } from "../helpers/gateway.js";
 
 let lane: FakeLane;
 let codexHome: string;

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { textOf, type StartedGateway } from "../helpers/gateway.js";
+import { sc, textOf, type StartedGateway } from "../helpers/gateway.js";
 
 const OPS_PER_PROCESS = 200;
 let lane: FakeLane;
@@ -11,8 +11,6 @@ beforeAll(async () => {
   lane = await startFakeLane();
 });
 afterAll(() => lane.close());
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 /** 200 mixed operations: create, request on a shared session, read, delete. */
 async function workload(gw: StartedGateway, shared: string[]) {

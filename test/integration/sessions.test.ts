@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
-import { textOf, type StartedGateway } from "../helpers/gateway.js";
+import { sc, textOf, type StartedGateway } from "../helpers/gateway.js";
 
 let lane: FakeLane;
 let gw: StartedGateway;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 const argv = (i = 0) => lane.invocations()[i]?.argv ?? [];
 
 beforeAll(async () => {

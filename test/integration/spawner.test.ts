@@ -7,7 +7,7 @@ const { createLogger } = (await import(`${dist}log.js`)) as typeof import("../..
 const { runProcess } = (await import(
   `${dist}process/runner.js`
 )) as typeof import("../../src/process/runner.js");
-const { HelperSpawner } = (await import(
+const { HelperSpawner, spawnHere } = (await import(
   `${dist}process/spawner.js`
 )) as typeof import("../../src/process/spawner.js");
 
@@ -48,18 +48,25 @@ describe("HelperSpawner (CLIs started by a helper process, their pipes handed ba
     expect(missing.spawnError?.code).toBe("ENOENT");
   });
 
-  it("stops the whole process group on timeout", async () => {
-    const script = `
+  // The runner stops the group; each spawner must have started the CLI as a group of its own.
+  it.each([
+    ["through the helper", () => spawner],
+    ["from the gateway itself", () => spawnHere],
+  ])(
+    "stops the whole process group on timeout and keeps what was printed (started %s)",
+    async (_how, which) => {
+      const script = `
       const { spawn } = require("node:child_process");
       const c = spawn(process.execPath, ["-e", "setInterval(()=>{},1000)"], { stdio: "ignore" });
       console.log("child", c.pid);
       setInterval(() => {}, 1000);`;
-    const out = await node(script, { timeoutMs: 500 });
-    expect(out.stopped).toBe("timeout");
-    const grandchild = Number(/child (\d+)/.exec(out.stdout)?.[1]);
-    expect(grandchild).toBeGreaterThan(0);
-    expect(await survivors([grandchild])).toEqual([]);
-  });
+      const out = await node(script, { timeoutMs: 500, spawner: which() });
+      expect(out.stopped).toBe("timeout");
+      expect(out.stdout).toMatch(/^child \d+\n$/);
+      const grandchild = Number(/child (\d+)/.exec(out.stdout)?.[1]);
+      expect(await survivors([grandchild])).toEqual([]);
+    },
+  );
 
   it("runs many at once", async () => {
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => node(`console.log(${i})`)));

@@ -19,11 +19,9 @@ import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
-import { MAIN, startGateway, textOf, type StartedGateway } from "../helpers/gateway.js";
+import { delay, MAIN, sc, startGateway, textOf, waitForJob } from "../helpers/gateway.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let bin: string;
 const homes: string[] = [];
@@ -64,15 +62,6 @@ function filesUnder(dir: string): string[] {
 function grep(dir: string, text: string): string[] {
   const needle = Buffer.from(text, "utf8");
   return filesUnder(dir).filter((path) => readFileSync(path).includes(needle));
-}
-
-async function waitEnded(gw: StartedGateway, jobId: string) {
-  for (let i = 0; i < 200; i++) {
-    const status = sc(await gw.call("llm_job_status", { jobId }));
-    if (!["queued", "running"].includes(status.status)) return status;
-    await delay(50);
-  }
-  throw new Error(`job ${jobId} did not end`);
 }
 
 describe("with LLM_GATEWAY_LOGS_DB=none", () => {
@@ -140,7 +129,7 @@ describe("with LLM_GATEWAY_LOGS_DB=none", () => {
     const answer = `answer-${randomUUID()}`;
     const prompt = `prompt-${randomUUID()} [[fake:reply=${answer} ${token}]] [[fake:stderr=password=hunter2hunter2]]`;
     const { jobId } = sc(await gw.call("codex_request_async", { prompt }));
-    expect((await waitEnded(gw, jobId)).status).toBe("completed");
+    expect((await waitForJob(gw, jobId)).status).toBe("completed");
     const got = sc(await gw.call("llm_job_result", { jobId, raw: true }));
     expect(got.redacted).toBe(true);
     expect(got.result.text).toBe(`${answer} [REDACTED:github-token]`);
@@ -217,7 +206,7 @@ describe("file modes", () => {
     const r = await gw.call("claude_request", { prompt: "x", approvalStrategy: "mcp_managed" });
     expect(r.isError, textOf(r)).toBeFalsy();
     const { jobId } = sc(await gw.call("gemini_request_async", { prompt: "y" }));
-    await waitEnded(gw, jobId);
+    await waitForJob(gw, jobId);
     expect(logs().status).toBe(0); // opens logs.db (and its -wal, -shm) while the gateway runs
     const names = filesUnder(gatewayHome).map((f) => f.slice(gatewayHome.length + 1));
     expect(names).toEqual(
@@ -242,7 +231,7 @@ describe("output cap", () => {
       expect(sc(sync).truncated).toMatchObject({ capBytes: 200_000, keptBytes: 200_000 });
       expect(sc(sync).truncated.seenBytes).toBeGreaterThan(200_000);
       const { jobId } = sc(await gw.call(`${cli}_request_async`, { prompt }));
-      const status = await waitEnded(gw, jobId);
+      const status = await waitForJob(gw, jobId);
       expect(status.error, cli).toMatchObject({ category: "output_overflow" });
       expect(status.stdoutChars + status.stderrChars).toBeLessThanOrEqual(200_000);
       const got = sc(await gw.call("llm_job_result", { jobId }));

@@ -3,11 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { textOf } from "../helpers/gateway.js";
+import { sc, textOf } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 
 const MODEL = { claude: "claude-sonnet-4-5", codex: "gpt-5.5", gemini: "gemini-2.5-pro" } as const;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 const tag = () => randomBytes(4).toString("hex");
 
 /** A private (0700, root-owned) place for a lane's HOME, never the user's own dot-directories. */

@@ -4,14 +4,12 @@ import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../src/providers/index.js";
-import { textOf, type StartedGateway } from "../helpers/gateway.js";
+import { delay, sc, textOf, waitForJob } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 import { processesWithEnv } from "./processes.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
 const MODEL = { claude: "claude-sonnet-4-5", codex: "gpt-5.5", gemini: "gemini-2.5-pro" } as const;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tag = () => randomBytes(4).toString("hex");
 
 let lane: RealLane;
@@ -22,15 +20,6 @@ beforeAll(async () => {
   envMarker = `LLM_GATEWAY_HOME=${join(lane.home, ".llm-cli-gateway")}`;
 });
 afterAll(() => lane.close());
-
-async function waitEnded(g: StartedGateway, jobId: string, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const status = sc(await g.call("llm_job_status", { jobId }));
-    if (!["queued", "running"].includes(status.status) || Date.now() > deadline) return status;
-    await delay(100);
-  }
-}
 
 /**
  * CLI processes of this lane, other than gateway processes and the `<cli> --version` probes that
@@ -54,7 +43,9 @@ describe.each(CLIS)("real %s jobs", (cli) => {
     const { jobId } = sc(
       await lane.gateway.call(`${cli}_request_async`, { prompt: `async ${t}`, model: MODEL[cli] }),
     );
-    expect((await waitEnded(lane.gateway, jobId)).status).toBe("completed");
+    expect((await waitForJob(lane.gateway, jobId, { ms: 60_000, everyMs: 100 })).status).toBe(
+      "completed",
+    );
     const result = sc(
       await lane.gateway.call("llm_job_result", {
         jobId,
@@ -89,7 +80,7 @@ describe.each(CLIS)("real %s jobs", (cli) => {
     expect(cliProcesses([lane.gateway.pid]).length).toBeGreaterThan(0);
     const t0 = Date.now();
     await lane.gateway.call("llm_job_cancel", { jobId });
-    const status = await waitEnded(lane.gateway, jobId);
+    const status = await waitForJob(lane.gateway, jobId, { ms: 60_000, everyMs: 100 });
     expect(status.status).toBe("canceled");
     expect(Date.now() - t0).toBeLessThan(2500);
     await delay(200);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { textOf } from "../helpers/gateway.js";
+import { sc, textOf } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 import { processesWithEnv } from "./processes.js";
 
@@ -24,7 +24,6 @@ const TRICKY = [
 
 let lane: RealLane;
 const tag = () => randomBytes(4).toString("hex");
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 beforeAll(async () => {
   lane = await startRealLane();

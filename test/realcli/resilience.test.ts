@@ -1,14 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { textOf } from "../helpers/gateway.js";
+import { delay, sc, textOf } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 
 const MODEL = { claude: "claude-sonnet-4-5", codex: "gpt-5.5", gemini: "gemini-2.5-pro" } as const;
 /** Model requests each CLI makes for a persistent 500 in one run, with the lane's retry settings (CLI-FACTS §5). */
 const CLI_ATTEMPTS = { claude: 3, codex: 9, gemini: 2 } as const;
 const COOLDOWN_MS = 4000;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tag = () => randomBytes(4).toString("hex");
 
 let lane: RealLane;

@@ -1,10 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { textOf } from "../helpers/gateway.js";
+import { sc, textOf } from "../helpers/gateway.js";
 import { makePlantedBugRepo } from "../helpers/planted-bug-repo.js";
 import { startRealLane, type RealLane } from "./harness.js";
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 let lane: RealLane;
 let repo: string;

@@ -2,14 +2,13 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { textOf } from "../helpers/gateway.js";
+import { sc, textOf } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
 const MODEL = { claude: "claude-sonnet-4-5", codex: "gpt-5.5", gemini: "gemini-2.5-pro" } as const;
 
 let lane: RealLane;
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 beforeAll(async () => {
   lane = await startRealLane();

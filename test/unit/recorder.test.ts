@@ -5,12 +5,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_PRICES, estimateCost, findPrice } from "../../src/store/prices.js";
-import {
-  Recorder,
-  recorderConfigFromEnv,
-  type CallStart,
-  type RecorderOptions,
-} from "../../src/store/recorder.js";
+import { recorderConfigFromEnv } from "../../src/recorder/config.js";
+import { Recorder, type CallStart, type RecorderOptions } from "../../src/recorder/writer.js";
 
 let dir: string;
 let path: string;

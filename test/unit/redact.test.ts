@@ -205,14 +205,11 @@ describe("redactSecrets: no false positives on ordinary text", () => {
     expect(redactSecrets(text)).toBe(text);
   });
 
-  it("stays fast on large texts", () => {
+  // Its speed on these texts is a bench row (bench/redact.mjs), not a test.
+  it("leaves large texts without secrets as they are", () => {
     const prose = "The quick brown fox reviews src/main.ts at commit 9fceb02d. ".repeat(2000);
     const code = "const token = process.env.TOKEN; headers.authorization = auth;\n".repeat(1500);
-    for (const text of [prose, code]) {
-      const t0 = performance.now();
-      for (let i = 0; i < 5; i++) redactSecrets(text);
-      expect((performance.now() - t0) / 5).toBeLessThan(50);
-    }
+    for (const text of [prose, code]) expect(redactSecrets(text)).toBe(text);
   });
 
   it("reports which secrets it found in a realistic prompt", () => {

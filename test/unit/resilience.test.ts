@@ -31,12 +31,12 @@ const fail = (category: string, acted = false): GatewayResult => ({
 /** Runs `results` in order as the attempts of one request; returns the final result and how many ran. */
 async function runSeq(r: Resilience, results: GatewayResult[], allowRerun = false) {
   let calls = 0;
-  const promise = r.run(
-    "codex",
+  const promise = r.run({
+    cli: "codex",
     allowRerun,
-    new AbortController().signal,
-    async () => results[Math.min(calls++, results.length - 1)]!,
-  );
+    signal: new AbortController().signal,
+    attempt: async () => results[Math.min(calls++, results.length - 1)]!,
+  });
   await vi.runAllTimersAsync();
   return { result: await promise, calls };
 }
@@ -59,9 +59,12 @@ describe("retries", () => {
   it("wait at least the base delay before retrying", async () => {
     const r = new Resilience({ ...config, maxAttempts: 2 }, quiet);
     let calls = 0;
-    const promise = r.run("codex", false, new AbortController().signal, async () =>
-      calls++ ? ok : fail("timeout"),
-    );
+    const promise = r.run({
+      cli: "codex",
+      allowRerun: false,
+      signal: new AbortController().signal,
+      attempt: async () => (calls++ ? ok : fail("timeout")),
+    });
     await vi.advanceTimersByTimeAsync(10);
     expect(calls).toBe(1);
     await vi.runAllTimersAsync();

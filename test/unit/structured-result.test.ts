@@ -35,4 +35,16 @@ describe("structuredContent of a request result (what Claude Code and Codex hand
     const failed = { ...base, text: "", exitCode: null, usage: {} } as unknown as GatewayResult;
     expect(structuredResult(failed)).toEqual({ ...base, text: "", exitCode: null });
   });
+
+  it("names the CLI's own session id sessionId, in its place, as clients have always seen it", () => {
+    const result = {
+      ...base,
+      nativeSessionId: "n-1",
+      gatewaySessionId: "g-1",
+      usage: {},
+    } as unknown as GatewayResult;
+    const visible = structuredResult(result);
+    expect(visible).toEqual({ ...base, sessionId: "n-1", gatewaySessionId: "g-1" });
+    expect(Object.keys(visible)).toEqual([...Object.keys(base), "sessionId", "gatewaySessionId"]);
+  });
 });

@@ -1,7 +1,6 @@
 import type { CallToolResult, CreateTaskResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { APPROVAL_POLICIES } from "../../approval/policy.js";
-import type { JobManager } from "../../jobs/manager.js";
 import type { Orchestrator, ParentRun } from "../../orchestrate/index.js";
 import { CLI_NAMES } from "../../providers/types.js";
 import type { JobKind, JobStore } from "../../store/jobs.js";
@@ -12,6 +11,14 @@ import { model, prompt } from "./request-common.js";
 
 // Described once, by the request tools (list_models explains the ids).
 const modelId = model.unwrap().optional();
+
+/** What consult and review call. */
+export interface FanoutToolDeps {
+  orchestrator: Orchestrator;
+  store: JobStore;
+  /** How long finished jobs are kept (a task's ttl). */
+  retentionMs: number;
+}
 
 /** The fields consult and review share. */
 export const fanout = {
@@ -28,18 +35,23 @@ export const fanout = {
 export const fanoutOutput = z.looseObject({ consultationId: z.string() });
 
 /** Sync (awaited; a client cancel cancels every CLI), async (a jobId) or an MCP task. */
-export async function runParent(
-  jobs: JobManager,
-  args: { async?: boolean },
-  ctx: ToolContext,
-  start: (kind: JobKind) => Promise<ParentRun> | ParentRun,
-): Promise<CallToolResult> {
-  if (args.async) {
+export async function runParent({
+  orchestrator,
+  async,
+  ctx,
+  start,
+}: {
+  orchestrator: Orchestrator;
+  async?: boolean;
+  ctx: ToolContext;
+  start: (kind: JobKind) => Promise<ParentRun> | ParentRun;
+}): Promise<CallToolResult> {
+  if (async) {
     const run = await start("async");
     return reply({ jobId: run.id, consultationId: run.id, status: "running" });
   }
   const run = await start("sync");
-  const cancel = () => jobs.cancel(run.id);
+  const cancel = () => orchestrator.cancel(run.id);
   ctx.signal.addEventListener("abort", cancel, { once: true });
   try {
     return parentToolResult(await run.done);
@@ -59,10 +71,7 @@ export async function startParentTask(
 
 export function registerConsultTool(
   tools: ToolRegistry,
-  orchestrator: Orchestrator,
-  jobs: JobManager,
-  store: JobStore,
-  retentionMs: number,
+  { orchestrator, store, retentionMs }: FanoutToolDeps,
 ): void {
   const input = z.strictObject({ prompt, ...fanout });
   const start = (args: z.infer<typeof input>, ctx: ToolContext) => (kind: JobKind) =>
@@ -73,7 +82,8 @@ export function registerConsultTool(
       "Ask several CLIs one prompt at once: each answer or error, model, time, tokens, cost. For second opinions; code review: use review.",
     inputSchema: input,
     outputSchema: fanoutOutput,
-    handler: (args, ctx) => runParent(jobs, args, ctx, start(args, ctx)),
+    handler: (args, ctx) =>
+      runParent({ orchestrator, async: args.async, ctx, start: start(args, ctx) }),
     startTask: (args, ctx) => startParentTask(store, retentionMs, start(args, ctx)),
   });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { APPROVAL_POLICIES } from "../../approval/policy.js";
+import { errorText } from "../../errors.js";
 import { MCP_SERVER_NAME } from "../../mcp-servers.js";
 import type { GatewayResult } from "../../request.js";
 
@@ -120,14 +121,18 @@ export const requestOutput = z.looseObject({
 export function structuredResult(result: GatewayResult) {
   const { raw: _raw, thinking: _thinking, acted: _acted, usage, costUsd, ...rest } = result;
   const visible: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(rest)) if (!isEmpty(value)) visible[key] = value;
+  // The CLI's own session id is `sessionId` to clients (and in results stored before the rename).
+  for (const [key, value] of Object.entries(rest))
+    if (!isEmpty(value)) visible[key === "nativeSessionId" ? "sessionId" : key] = value;
   // The schema's required fields stay, even when empty.
   visible.text = result.text;
   if (result.exitCode === null) visible.exitCode = null;
   const counters = Object.entries(usage ?? {}).filter(([, n]) => typeof n === "number" && n !== 0);
   if (counters.length) visible.usage = Object.fromEntries(counters);
   if (typeof costUsd === "number") visible.costUsd = Math.round(costUsd * 1e6) / 1e6;
-  return visible as Omit<GatewayResult, "raw" | "thinking" | "acted">;
+  return visible as Omit<GatewayResult, "raw" | "thinking" | "acted" | "nativeSessionId"> & {
+    sessionId?: string;
+  };
 }
 
 function isEmpty(value: unknown): boolean {
@@ -142,6 +147,6 @@ export function toToolResult(result: GatewayResult) {
   if (!result.error)
     return { content: [{ type: "text" as const, text: result.text }], structuredContent };
   const partial = result.text ? `\n\nPartial output:\n${result.text}` : "";
-  const text = `[${result.error.category}] ${result.error.message}${partial}`;
+  const text = `${errorText(result.error.category, result.error.message)}${partial}`;
   return { isError: true, content: [{ type: "text" as const, text }], structuredContent };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { OptionsOf } from "../../providers/index.js";
 import type { CliRequest } from "../../request.js";
 import type { JobManager } from "../../jobs/manager.js";
+import type { Pipeline } from "../../pipeline/index.js";
 import type { CliName } from "../../providers/types.js";
 import type { JobStore } from "../../store/jobs.js";
 import type { ToolRegistry } from "../registry.js";
@@ -20,6 +21,15 @@ export interface RequestToolSpec<C extends CliName, I extends ObjectSchema> {
   toRequest(args: z.infer<I>): CliRequest<OptionsOf<C>>;
 }
 
+/** What the request tools call: the pipeline to submit, the jobs to cancel, the store to report. */
+export interface RequestToolDeps {
+  pipeline: Pipeline;
+  jobs: JobManager;
+  store: JobStore;
+  /** How long finished jobs are kept (a task's ttl). */
+  retentionMs: number;
+}
+
 export const jobStarted = z.object({
   jobId: z.string(),
   status: z.string(),
@@ -33,17 +43,16 @@ export const jobStarted = z.object({
  */
 export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
   tools: ToolRegistry,
-  jobs: JobManager,
-  store: JobStore,
-  retentionMs: number,
+  deps: RequestToolDeps,
   spec: RequestToolSpec<C, I>,
 ): void {
+  const { pipeline, jobs, store, retentionMs } = deps;
   /** Arguments to the gateway's request; a combination refused here is recorded as rejected too. */
   const toRequest = (args: z.infer<I>) => {
     try {
       return spec.toRequest(args);
     } catch (err) {
-      jobs.recordRejected(spec.cli, args, err);
+      pipeline.recordRejected(spec.cli, args, err);
       throw err;
     }
   };
@@ -53,9 +62,9 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
     description: spec.description,
     inputSchema: spec.input,
     outputSchema: requestOutput,
-    onRejected: (args, error) => jobs.recordRejected(spec.cli, args, error),
+    onRejected: (args, error) => pipeline.recordRejected(spec.cli, args, error),
     async handler(args, ctx) {
-      const job = await jobs.submit(spec.cli, toRequest(args), {
+      const job = await pipeline.submit(spec.cli, toRequest(args), {
         kind: "sync",
         onProgress: ctx.progress,
         elicit: ctx.elicit,
@@ -69,7 +78,7 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
       }
     },
     async startTask(args, ctx): Promise<CreateTaskResult> {
-      const job = await jobs.submit(spec.cli, toRequest(args), {
+      const job = await pipeline.submit(spec.cli, toRequest(args), {
         kind: "task",
         onProgress: ctx.progress,
         elicit: ctx.elicit,
@@ -83,10 +92,10 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
     description: `Like ${spec.cli}_request, in the background: returns a jobId (see llm_job_*).`,
     inputSchema: spec.input,
     terse: true,
-    onRejected: (args, error) => jobs.recordRejected(spec.cli, args, error),
+    onRejected: (args, error) => pipeline.recordRejected(spec.cli, args, error),
     outputSchema: jobStarted,
     async handler(args, ctx) {
-      const job = await jobs.submit(spec.cli, toRequest(args), {
+      const job = await pipeline.submit(spec.cli, toRequest(args), {
         kind: "async",
         elicit: ctx.elicit,
       });

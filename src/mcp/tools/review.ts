@@ -1,18 +1,19 @@
 import { z } from "zod";
-import type { JobManager } from "../../jobs/manager.js";
-import type { Orchestrator } from "../../orchestrate/index.js";
-import type { JobKind, JobStore } from "../../store/jobs.js";
+import type { JobKind } from "../../store/jobs.js";
 import type { ToolContext, ToolRegistry } from "../registry.js";
-import { fanout, fanoutOutput, runParent, startParentTask } from "./consult.js";
+import {
+  fanout,
+  fanoutOutput,
+  runParent,
+  startParentTask,
+  type FanoutToolDeps,
+} from "./consult.js";
 
 const ref = z.string().max(200);
 
 export function registerReviewTool(
   tools: ToolRegistry,
-  orchestrator: Orchestrator,
-  jobs: JobManager,
-  store: JobStore,
-  retentionMs: number,
+  { orchestrator, store, retentionMs }: FanoutToolDeps,
 ): void {
   const input = z.strictObject({
     base: ref.optional(),
@@ -38,7 +39,8 @@ export function registerReviewTool(
     inputSchema: input,
     outputSchema: fanoutOutput,
     annotations: { readOnlyHint: true },
-    handler: (args, ctx) => runParent(jobs, args, ctx, start(args, ctx)),
+    handler: (args, ctx) =>
+      runParent({ orchestrator, async: args.async, ctx, start: start(args, ctx) }),
     startTask: (args, ctx) => startParentTask(store, retentionMs, start(args, ctx)),
   });
 }
