@@ -11,7 +11,7 @@ import { resolveSession } from "./session-plan.js";
 import type { SessionStore } from "./store/sessions.js";
 import { runProcess, type RunOutcome } from "./process/runner.js";
 import type { Spawner } from "./process/spawner.js";
-import { PROVIDERS, resolveModel, type OptionsOf } from "./providers/index.js";
+import { PROVIDERS, providerOf, resolveModel, type OptionsOf } from "./providers/index.js";
 import type { CliName, ParsedOutput, Provider } from "./providers/types.js";
 import type { CliRequest, GatewayResult, PreparedRequest, RunHooks, Savings } from "./request.js";
 import { checkDirectory } from "./validate.js";
@@ -39,7 +39,7 @@ export class Gateway {
   constructor(private readonly ctx: GatewayContext) {}
 
   prepare<C extends CliName>(cli: C, req: CliRequest<OptionsOf<C>>): PreparedRequest {
-    const provider = PROVIDERS[cli] as Provider<OptionsOf<C>>;
+    const provider = providerOf(cli);
     if (req.cwd) checkDirectory(req.cwd, "cwd");
     const target = resolveSession(
       this.ctx.sessions,
@@ -51,7 +51,7 @@ export class Gateway {
     const optimized = req.optimizePrompt ? optimizePrompt(req.prompt) : undefined;
     const { config } = this.ctx;
     const scratchDir = provider.needsRootOwnedFiles?.(req.mcp)
-      ? rootOwnedScratchDir(config.geminiSettingsRoots)
+      ? rootOwnedScratchDir(config.rootOwnedRoots)
       : join(config.home, "run", randomUUID());
     const prompt = optimized?.text ?? req.prompt;
     return {
@@ -83,7 +83,7 @@ export class Gateway {
   async execute(prepared: PreparedRequest, hooks: RunHooks = {}): Promise<GatewayResult> {
     const { config, logger, sessions } = this.ctx;
     const { cli, correlationId, model, cwd, invocation } = prepared;
-    const provider = PROVIDERS[cli] as Provider<never>;
+    const provider: Provider = PROVIDERS[cli];
     logger.info(
       `${cli}_request invoked with model=${model ?? "default"}, prompt length=${prepared.prompt.length} [${correlationId}]`,
     );
@@ -166,7 +166,7 @@ interface RunContext {
   maxOutputBytes: number;
 }
 
-function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): GatewayResult {
+function toResult(provider: Provider, run: RunOutcome, ctx: RunContext): GatewayResult {
   const base = {
     cli: provider.name,
     correlationId: ctx.correlationId,
@@ -210,7 +210,7 @@ function toResult(provider: Provider<never>, run: RunOutcome, ctx: RunContext): 
 
 /** The model the run used, and how the gateway knows (see GatewayResult.modelSource). */
 function modelOf(
-  provider: Provider<never>,
+  provider: Provider,
   parsed: ParsedOutput,
   ctx: RunContext,
 ): Pick<GatewayResult, "model" | "modelSource"> {
@@ -219,7 +219,7 @@ function modelOf(
   const configured = ctx.configuredModel();
   if (configured) return { model: configured, modelSource: "config" };
   const { cliDefault, models } = provider.catalog;
-  // gemini's default is a routing mode, not a model id.
+  // A default that is not a model id (a routing mode) names no model.
   return models.includes(cliDefault) ? { model: cliDefault, modelSource: "default" } : {};
 }
 
@@ -246,7 +246,7 @@ function stopFailure(
 }
 
 function spawnFailure(
-  provider: Provider<never>,
+  provider: Provider,
   err: NodeJS.ErrnoException,
 ): { category: ErrorCategory; message: string } {
   if (err.code === "ENOENT") {
