@@ -33,7 +33,7 @@ export interface GatewayConfig {
   /** State directory (sessions, jobs, logs). `LLM_GATEWAY_HOME`, default `~/.llm-cli-gateway`. */
   home: string;
   debug: boolean;
-  /** Wall-clock limit per CLI run. None unless `LLM_GATEWAY_TIMEOUT_MS` is set (the seed has no default). */
+  /** Wall-clock limit per CLI run. None unless `LLM_GATEWAY_TIMEOUT_MS` is set. */
   timeoutMs: number | undefined;
   /** Cap on one run's stdout plus stderr. `LLM_GATEWAY_MAX_OUTPUT_BYTES`, default 50 MB. */
   maxOutputBytes: number;

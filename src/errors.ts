@@ -40,10 +40,6 @@ export class GatewayError extends Error {
     super(message);
     this.name = "GatewayError";
   }
-
-  get retryable(): boolean {
-    return isTransient(this.category);
-  }
 }
 
 export function invalidInput(message: string): GatewayError {

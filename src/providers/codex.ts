@@ -22,7 +22,7 @@ import type {
 } from "./types.js";
 
 export interface CodexOptions {
-  /** The seed's full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
+  /** Full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
   fullAuto?: boolean;
   dangerouslyBypassApprovalsAndSandbox?: boolean;
   /** `-s read-only`, said explicitly (it is also exec's default). */
