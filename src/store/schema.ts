@@ -1,10 +1,11 @@
 import type { Migration } from "./db.js";
 import { JOB_MIGRATIONS, PARENT_JOB_MIGRATION } from "./jobs.js";
-import { SESSION_MIGRATIONS } from "./sessions.js";
+import { SESSION_MIGRATIONS, SESSIONS_ANY_CLI_MIGRATION } from "./sessions.js";
 
 /** gateway.db's migrations, in the order they shipped. Append only. */
 export const GATEWAY_MIGRATIONS: readonly Migration[] = [
   ...SESSION_MIGRATIONS,
   ...JOB_MIGRATIONS,
   PARENT_JOB_MIGRATION,
+  SESSIONS_ANY_CLI_MIGRATION,
 ];
