@@ -34,7 +34,7 @@ export interface GatewayConfig {
   /** State directory (sessions, jobs, logs). `LLM_GATEWAY_HOME`, default `~/.llm-cli-gateway`. */
   home: string;
   debug: boolean;
-  /** Wall-clock limit per CLI run. None unless `LLM_GATEWAY_TIMEOUT_MS` is set (the seed has no default). */
+  /** Wall-clock limit per CLI run. None unless `LLM_GATEWAY_TIMEOUT_MS` is set. */
   timeoutMs: number | undefined;
   /** Cap on one run's stdout plus stderr. `LLM_GATEWAY_MAX_OUTPUT_BYTES`, default 50 MB. */
   maxOutputBytes: number;
@@ -57,11 +57,12 @@ export interface GatewayConfig {
   /** The flight recorder (logs.db): path or null when off, retention, prices. */
   recorder: RecorderConfig;
   /**
-   * Where gemini's per-request settings file (its MCP servers) may go, in order: only a place that
-   * root owns and nobody else can write counts (src/root-owned.ts). `LLM_GATEWAY_GEMINI_SETTINGS_DIR`,
-   * default `<home>/run`, then `/run/llm-cli-gateway`.
+   * Where the files of a provider that needs them root-owned (gemini's per-request settings, its MCP
+   * servers) may go, in order: only a place that root owns and nobody else can write counts
+   * (src/root-owned.ts). `LLM_GATEWAY_GEMINI_SETTINGS_DIR`, default `<home>/run`, then
+   * `/run/llm-cli-gateway`.
    */
-  geminiSettingsRoots: string[];
+  rootOwnedRoots: string[];
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -309,7 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       breakerCooldownMs:
         envPositiveInt(env, "LLM_GATEWAY_BREAKER_COOLDOWN_MS") ?? DEFAULT.breakerCooldownMs,
     },
-    geminiSettingsRoots: env.LLM_GATEWAY_GEMINI_SETTINGS_DIR
+    rootOwnedRoots: env.LLM_GATEWAY_GEMINI_SETTINGS_DIR
       ? [absolute(env, "LLM_GATEWAY_GEMINI_SETTINGS_DIR")]
       : [join(gatewayHome, "run"), "/run/llm-cli-gateway"],
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },

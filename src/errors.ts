@@ -42,10 +42,6 @@ export class GatewayError extends Error {
     super(message);
     this.name = "GatewayError";
   }
-
-  get retryable(): boolean {
-    return isTransient(this.category);
-  }
 }
 
 /** How an error reads as text everywhere the gateway reports one: `[category] message`. */

@@ -1,6 +1,6 @@
 import { invalidInput } from "./errors.js";
 import type { CliRequest, GatewayResult, PreparedRequest } from "./request.js";
-import type { CliName, Provider, SessionPlan } from "./providers/types.js";
+import { CLI_NAMES, type CliName, type Provider, type SessionPlan } from "./providers/types.js";
 import type { SessionRecord, SessionStore } from "./store/sessions.js";
 
 // The session step of the pipeline, both ends: which session a request continues (before the run)
@@ -14,21 +14,16 @@ export interface SessionTarget {
   model?: string;
 }
 
-const LATEST_OPTION: Record<CliName, string> = {
-  claude: "continueSession",
-  codex: "resumeLatest",
-  gemini: "resumeLatest",
-};
-
 /**
  * The session rules, per request:
  * - `sessionId`: that session (gateway id or the CLI's own id), resumed natively;
  * - `createNewSession`: a fresh session;
  * - otherwise the CLI's active session (session_create / session_set_active), if any;
- * - `continueSession` (claude) / `resumeLatest` (gemini) with no active session: the CLI's most recent
- *   session in the working directory (`--continue`, `--resume latest`);
+ * - the provider's latest-session option (claude `continueSession`, gemini `resumeLatest`) with no
+ *   active session: the CLI's most recent session in the working directory;
  * - otherwise a fresh session.
- * A resume runs in the directory the session started in; a codex resume keeps the session's model.
+ * The provider's session rules say whether a resume runs in the directory the session started in
+ * and whether it keeps the session's model.
  */
 export function resolveSession({
   store,
@@ -37,12 +32,14 @@ export function resolveSession({
   requestedModel,
 }: {
   store: SessionStore;
-  provider: Provider<never>;
+  provider: Provider;
   request: CliRequest<unknown>;
   requestedModel: string | undefined;
 }): SessionTarget {
   const cli = provider.name;
-  const latest = LATEST_OPTION[cli];
+  const latest = provider.sessions.latestOption;
+  if (req.resumeLatest && !latest)
+    throw invalidInput(`${cli} cannot resume its latest session: pass a sessionId`);
   if (req.sessionId && req.createNewSession)
     throw invalidInput("sessionId and createNewSession cannot be combined");
   if (req.sessionId && req.resumeLatest)
@@ -61,8 +58,8 @@ export function resolveSession({
   return {
     session,
     plan: planFor(provider, session),
-    cwd: sessionCwd(cli, session, req.cwd),
-    model: sessionModel(cli, session, requestedModel),
+    cwd: sessionCwd(provider, session, req.cwd),
+    model: sessionModel(provider, session, requestedModel),
   };
 }
 
@@ -74,7 +71,7 @@ function findSession(store: SessionStore, cli: CliName, id: string): SessionReco
       `Session ${id} belongs to ${session.cli}; use ${session.cli}_request to continue it`,
     );
   if (store.wasDeleted(id)) throw invalidInput(`Session ${id} was deleted`);
-  for (const other of ["claude", "codex", "gemini"] as const) {
+  for (const other of CLI_NAMES) {
     const owner = other !== cli ? store.find(other, id) : undefined;
     if (owner)
       throw invalidInput(`Session ${id} belongs to ${other}; use ${other}_request to continue it`);
@@ -84,36 +81,42 @@ function findSession(store: SessionStore, cli: CliName, id: string): SessionReco
   );
 }
 
-function planFor(provider: Provider<never>, session: SessionRecord): SessionPlan {
+function planFor(provider: Provider, session: SessionRecord): SessionPlan {
   if (session.started && session.nativeId) return { mode: "resume", id: session.nativeId };
   // session_create reserved the id; the CLI creates its session under it on the first request.
-  if (session.nativeId && provider.supportsNewSessionId)
+  if (session.nativeId && provider.sessions.newWithId)
     return { mode: "new-with-id", id: session.nativeId };
   return { mode: "new" };
 }
 
-/** claude and gemini find a session only from the directory it started in. */
-function sessionCwd(cli: CliName, session: SessionRecord, requested: string | undefined): string {
+/** A CLI that finds sessions by directory resumes one only from the directory it started in. */
+function sessionCwd(
+  provider: Provider,
+  session: SessionRecord,
+  requested: string | undefined,
+): string {
   if (!session.cwd) return requested ?? process.cwd();
-  if (requested && requested !== session.cwd && cli !== "codex") {
+  if (requested && requested !== session.cwd && provider.sessions.byDirectory) {
     throw invalidInput(
-      `Session ${session.id} started in ${session.cwd}; ${cli} finds sessions by directory, so it resumes there (omit cwd or pass that directory)`,
+      `Session ${session.id} started in ${session.cwd}; ${provider.name} finds sessions by directory, so it resumes there (omit cwd or pass that directory)`,
     );
   }
   return requested ?? session.cwd;
 }
 
-/** A codex resume with another model compacts the conversation into a summary: refuse it. */
+/** A resume with another model would make such a CLI compact the conversation into a summary: refuse it. */
 function sessionModel(
-  cli: CliName,
+  provider: Provider,
   session: SessionRecord,
   requested: string | undefined,
 ): string | undefined {
-  if (cli !== "codex" || !session.started) return requested ?? session.model ?? undefined;
+  const cli = provider.name;
+  if (!provider.sessions.keepsModel || !session.started)
+    return requested ?? session.model ?? undefined;
   if (requested && requested !== session.model) {
-    const current = session.model ? `model ${session.model}` : "codex's default model";
+    const current = session.model ? `model ${session.model}` : `${cli}'s default model`;
     throw invalidInput(
-      `codex session ${session.id} uses ${current}; resuming it with ${requested} would make codex replace the conversation with a summary. Omit model, or start a new session (createNewSession) for ${requested}`,
+      `${cli} session ${session.id} uses ${current}; resuming it with ${requested} would make ${cli} replace the conversation with a summary. Omit model, or start a new session (createNewSession) for ${requested}`,
     );
   }
   return session.model ?? undefined;

@@ -1,116 +1,73 @@
-import type { CliName } from "../providers/types.js";
-import { shellOrWriteTools, type Permissions, type Verdict } from "./policy.js";
-
-/** The permission options of every CLI's request, as the approval step sees them. */
-export interface AnyOptions {
-  allowedTools?: string[];
-  dangerouslySkipPermissions?: boolean;
-  fullAuto?: boolean;
-  dangerouslyBypassApprovalsAndSandbox?: boolean;
-  approvalMode?: "default" | "auto_edit" | "yolo";
-}
+import type { Grant, PermissionField, Permissions, Provider } from "../providers/types.js";
+import type { Verdict } from "./policy.js";
 
 /** One option the approval step changed: what was asked, what the CLI got, and the policy's reason. */
 export interface Adjustment {
-  field: keyof AnyOptions | "mcpServers";
+  /** A permission option of the CLI (its provider's `permissions.fields`), or the request's mcpServers. */
+  field: string;
   asked: unknown;
   applied: unknown;
   reason: string;
 }
 
+/** The allowed-tool entries that grant running commands or writing files, by the provider's pattern. */
+export function shellOrWriteTools<O>(
+  provider: Provider<O>,
+  allowedTools: string[] | undefined,
+): string[] {
+  const pattern = provider.permissions.shellOrWrite;
+  return pattern ? (allowedTools ?? []).filter((tool) => pattern.test(tool)) : [];
+}
+
 /** What a request's options ask for, in the policy's terms. */
-export function permissionsOf(cli: CliName, o: AnyOptions, mcpServers: string[]): Permissions {
+export function permissionsOf<O>(provider: Provider<O>, o: O, mcpServers: string[]): Permissions {
+  const { permissions } = provider;
   return {
-    bypass: Boolean(
-      o.dangerouslySkipPermissions ||
-      o.dangerouslyBypassApprovalsAndSandbox ||
-      o.approvalMode === "yolo",
-    ),
-    workspaceWrite: Boolean(o.fullAuto || o.approvalMode === "auto_edit"),
-    shellTools: shellOrWriteTools(cli, o.allowedTools),
+    ...permissions.requested(o),
+    shellTools: shellOrWriteTools(provider, permissions.allowedTools?.(o)),
     mcpServers,
   };
 }
 
 /** The CLI options that carry exactly the granted permissions. */
-export function withGrant(
-  cli: CliName,
-  o: AnyOptions,
+export function withGrant<O>(
+  provider: Provider<O>,
+  o: O,
   granted: Permissions,
   requested: Permissions,
-): AnyOptions {
+): O {
   const removed = requested.shellTools.filter((t) => !granted.shellTools.includes(t));
-  const allowedTools = o.allowedTools?.filter((t) => !removed.includes(t));
-  switch (cli) {
-    case "claude":
-      return { ...o, allowedTools, dangerouslySkipPermissions: granted.bypass || undefined };
-    case "codex":
-      return {
-        ...o,
-        dangerouslyBypassApprovalsAndSandbox: granted.bypass || undefined,
-        fullAuto: (!granted.bypass && granted.workspaceWrite) || undefined,
-      };
-    case "gemini":
-      return {
-        ...o,
-        allowedTools,
-        approvalMode: granted.bypass
-          ? "yolo"
-          : granted.workspaceWrite
-            ? "auto_edit"
-            : o.approvalMode === "default"
-              ? "default"
-              : undefined,
-      };
-  }
+  const allowedTools = provider.permissions
+    .allowedTools?.(o)
+    ?.filter((tool) => !removed.includes(tool));
+  const grant: Grant = { bypass: granted.bypass, workspaceWrite: granted.workspaceWrite };
+  return provider.permissions.withGrant(o, allowedTools ? { ...grant, allowedTools } : grant);
 }
 
-/** The permission options each CLI has, and what each means when it is left out. */
-const FIELDS: Record<CliName, (keyof AnyOptions)[]> = {
-  claude: ["dangerouslySkipPermissions", "allowedTools"],
-  codex: ["dangerouslyBypassApprovalsAndSandbox", "fullAuto"],
-  gemini: ["approvalMode", "allowedTools"],
-};
-const OMITTED: Record<keyof AnyOptions, unknown> = {
-  allowedTools: [],
-  dangerouslySkipPermissions: false,
-  fullAuto: false,
-  dangerouslyBypassApprovalsAndSandbox: false,
-  approvalMode: "default",
-};
-
 /** Every option the grant changed, with the reason the policy gave for it. */
-export function adjustments(
-  cli: CliName,
-  asked: AnyOptions,
-  applied: AnyOptions,
+export function adjustments<O>(
+  provider: Provider<O>,
+  asked: O,
+  applied: O,
   verdict: Verdict,
 ): Adjustment[] {
   const { because, requested, granted } = verdict;
   const narrowedBypass = requested.bypass && !granted.bypass;
-  const permissionOf: Record<keyof AnyOptions, keyof Permissions> = {
-    dangerouslySkipPermissions: "bypass",
-    dangerouslyBypassApprovalsAndSandbox: "bypass",
-    // A narrowed bypass turns into workspace writes: that is why fullAuto/auto_edit appear.
-    fullAuto: narrowedBypass ? "bypass" : "workspaceWrite",
-    approvalMode: asked.approvalMode === "yolo" ? "bypass" : "workspaceWrite",
-    allowedTools: "shellTools",
-  };
-  const reasonFor = (permission: keyof Permissions, field?: keyof AnyOptions) =>
-    because[permission] ??
-    (field === "fullAuto" && applied.dangerouslyBypassApprovalsAndSandbox
-      ? "dangerouslyBypassApprovalsAndSandbox already allows workspace writes: codex takes one of the two"
-      : verdict.reasons.join("; "));
+  const value = (options: O, field: string) => (options as Record<string, unknown>)[field];
   const out: Adjustment[] = [];
-  for (const field of FIELDS[cli]) {
-    const before = asked[field] ?? OMITTED[field];
-    const after = applied[field] ?? OMITTED[field];
+  const fields = Object.entries(provider.permissions.fields) as [string, PermissionField<O>][];
+  for (const [field, spec] of fields) {
+    const before = value(asked, field) ?? spec.omitted;
+    const after = value(applied, field) ?? spec.omitted;
     if (JSON.stringify(before) !== JSON.stringify(after))
       out.push({
         field,
         asked: before,
         applied: after,
-        reason: reasonFor(permissionOf[field], field),
+        reason:
+          because[spec.permission(asked, narrowedBypass)] ??
+          spec.otherReason?.(applied) ??
+          verdict.reasons.join("; "),
       });
   }
   if (JSON.stringify(requested.mcpServers) !== JSON.stringify(granted.mcpServers)) {
@@ -118,7 +75,7 @@ export function adjustments(
       field: "mcpServers",
       asked: requested.mcpServers,
       applied: granted.mcpServers,
-      reason: reasonFor("mcpServers"),
+      reason: because.mcpServers ?? verdict.reasons.join("; "),
     });
   }
   return out;

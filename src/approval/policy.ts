@@ -1,20 +1,10 @@
-import type { CliName } from "../providers/types.js";
+import type { Permissions } from "../providers/types.js";
+
+// The policy's vocabulary, defined where every provider maps its options onto it.
+export type { Permissions };
 
 export const APPROVAL_POLICIES = ["strict", "balanced", "permissive"] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
-
-/** What a request asks to be allowed to do, in the same terms for every CLI. */
-export interface Permissions {
-  /** Skip every permission check and sandbox (claude --dangerously-skip-permissions, codex
-   * --dangerously-bypass-approvals-and-sandbox, gemini --approval-mode yolo). */
-  bypass: boolean;
-  /** Edit the workspace without asking (codex fullAuto = -s workspace-write, gemini auto_edit). */
-  workspaceWrite: boolean;
-  /** Pre-approved tools that run commands or write files (claude Bash/Write/Edit..., gemini run_shell_command/write_file/replace). */
-  shellTools: string[];
-  /** MCP servers whose tools the CLI may call. */
-  mcpServers: string[];
-}
 
 export interface Decision {
   decision: "approve" | "deny" | "narrow";
@@ -28,17 +18,6 @@ export interface Decision {
 /** A decision, and which of its reasons changed which permission. */
 export interface Verdict extends Decision {
   because: Partial<Record<keyof Permissions, string>>;
-}
-
-const SHELL_OR_WRITE: Record<CliName, RegExp> = {
-  claude: /^(Bash|Write|Edit|MultiEdit|NotebookEdit)\b/,
-  codex: /$^/,
-  gemini: /^(run_shell_command|write_file|replace)\b/,
-};
-
-/** The allowed-tool entries that grant running commands or writing files. */
-export function shellOrWriteTools(cli: CliName, allowedTools: string[] | undefined): string[] {
-  return (allowedTools ?? []).filter((tool) => SHELL_OR_WRITE[cli].test(tool));
 }
 
 /**

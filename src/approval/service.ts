@@ -5,7 +5,8 @@ import type { AnyCliRequest } from "../request.js";
 import { missingServersError, selectMcpServers, type McpSelection } from "../mcp-servers.js";
 import type { CliName } from "../providers/types.js";
 import type { ApprovalLog, ApprovalRecord } from "./log.js";
-import { adjustments, permissionsOf, withGrant, type AnyOptions } from "./options.js";
+import { providerOf } from "../providers/index.js";
+import { adjustments, permissionsOf, withGrant } from "./options.js";
 import { decide } from "./policy.js";
 
 /** Asks the person at the client (MCP elicitation); resolves to their answer. */
@@ -36,13 +37,16 @@ export class Approvals {
       throw invalidInput('approvalPolicy applies only with approvalStrategy "mcp_managed"');
     }
     const selection = selectMcpServers(this.config.mcpConfigPath, request.mcpServers ?? []);
+    const provider = providerOf(cli);
     const strictMcp =
-      cli === "claude" && request.strictMcpConfig !== false && selection.requested.length > 0;
+      provider.strictMcpByDefault &&
+      request.strictMcpConfig !== false &&
+      selection.requested.length > 0;
     if (strictMcp && selection.missing.length) {
       throw missingServersError(selection, this.config.mcpConfigPath);
     }
     const { servers, ...mcp } = selection;
-    const options = request.options as AnyOptions;
+    const { options } = request;
     const mcpPlan = (callable: string[]) => ({
       servers: Object.fromEntries(
         Object.entries(servers).filter(
@@ -55,7 +59,7 @@ export class Approvals {
 
     if (strategy === "legacy") return { request: { ...request, mcp: mcpPlan([]) }, mcp };
 
-    const requested = permissionsOf(cli, options, selection.enabled);
+    const requested = permissionsOf(provider, options, selection.enabled);
     const policy = request.approvalPolicy ?? this.config.defaultPolicy;
     let verdict = decide(requested, policy);
     let elicitation: ApprovalRecord["elicitation"];
@@ -71,7 +75,7 @@ export class Approvals {
       }
     }
     const denied = verdict.decision === "deny";
-    const granted = denied ? undefined : withGrant(cli, options, verdict.granted, requested);
+    const granted = denied ? undefined : withGrant(provider, options, verdict.granted, requested);
     const { because: _because, ...decision } = verdict;
     const approval: ApprovalRecord = {
       id: randomUUID(),
@@ -80,7 +84,7 @@ export class Approvals {
       correlationId,
       ...decision,
       // Nothing silent: every option run otherwise than asked, and why.
-      ...(granted ? { adjusted: adjustments(cli, options, granted, verdict) } : {}),
+      ...(granted ? { adjusted: adjustments(provider, options, granted, verdict) } : {}),
       ...(elicitation ? { elicitation } : {}),
     };
     this.log.append(approval);
@@ -91,7 +95,7 @@ export class Approvals {
       );
     }
     return {
-      // withGrant changes only the permission fields of this CLI's own options.
+      // withGrant returns options of this CLI's own type: the request stays the member it was.
       request: {
         ...request,
         options: granted,

@@ -104,7 +104,7 @@ export function checkNode(version: string): CheckReport {
 }
 
 async function checkCli(
-  provider: Provider<never>,
+  provider: Provider,
   probe: CliProbe,
   env: NodeJS.ProcessEnv,
   home: string,
@@ -149,7 +149,7 @@ async function checkCli(
 }
 
 export async function checkSignIn(
-  provider: Provider<never>,
+  provider: Provider,
   path: string,
   env: NodeJS.ProcessEnv,
   home: string,

@@ -3,6 +3,7 @@ import type { Approvals } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { Pipeline } from "../pipeline/index.js";
 import type { CliProbe } from "../process/cli-probe.js";
+import type { CliName } from "../providers/types.js";
 import type { Orchestrator } from "../orchestrate/index.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
@@ -55,11 +56,18 @@ export function createMcpServer(parts: ServerParts, version: string, caller?: Ca
 /** The tools of one set of parts, built once (~20 ms of JSON Schema) and installed on every server. */
 const registries = new WeakMap<ServerParts, ToolRegistry>();
 
+/** Each CLI's request tool, its own input schema: a CLI of the provider table without one does not compile. */
+const REQUEST_TOOLS = {
+  claude: claudeRequestTool,
+  codex: codexRequestTool,
+  gemini: geminiRequestTool,
+} as const satisfies { [C in CliName]: { cli: C } };
+
 /** Every tool. Registering keeps references to `parts` only: the build lists tools without them. */
 export function buildTools(parts: ServerParts): ToolRegistry {
   const tools = new ToolRegistry();
   const { pipeline, jobs, jobStore: store, orchestrator, retentionMs } = parts;
-  for (const spec of [claudeRequestTool, codexRequestTool, geminiRequestTool]) {
+  for (const spec of Object.values(REQUEST_TOOLS)) {
     registerRequestTools(
       tools,
       { pipeline, jobs, store, retentionMs },

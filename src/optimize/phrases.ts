@@ -1,3 +1,5 @@
+import { CLI_NAMES } from "../providers/types.js";
+
 /**
  * The phrases the optimizer may remove. Each entry is a regular-expression source, matched
  * case-insensitively, and removable only as a whole sentence (or a whole sentence frame) in free
@@ -14,8 +16,8 @@ const THANKS =
 
 /** Prompt: sentences that may open a prompt (repeatedly). */
 export const PROMPT_OPENERS = [
-  // Greeting alone, or followed by a name.
-  "(?:hi|hello|hey|greetings|good (?:morning|afternoon|evening))(?: there| all| everyone| folks| team| claude| codex| gemini)?(?:\\s*[,!.]+|(?=[ \\t]*\\n))",
+  // Greeting alone, or followed by a name (the CLIs' too).
+  `(?:hi|hello|hey|greetings|good (?:morning|afternoon|evening))(?: there| all| everyone| folks| team${CLI_NAMES.map((cli) => `| ${cli}`).join("")})?(?:\\s*[,!.]+|(?=[ \\t]*\\n))`,
   "(?:i )?hope (?:you(?:'re| are) (?:doing )?well|all is well|you(?:'re| are) having a (?:good|great|nice) day)(?: today)?\\s*[.!]+",
   "sorry to bother you(?: again)?\\s*[,.!]+",
 ];

@@ -42,7 +42,6 @@ export const reviewAnswer = z.strictObject({
   summary: z.string().max(2000),
   findings: z.array(finding).max(100),
 });
-export type ReviewAnswer = z.infer<typeof reviewAnswer>;
 
 /** Later rounds: the reviewer's view of each merged finding of the round before. */
 export const roundAnswer = z.strictObject({

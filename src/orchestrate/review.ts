@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { AnyCliRequest, GatewayResult } from "../request.js";
+import { PROVIDERS, type OptionsOf } from "../providers/index.js";
+import type { CliRequest, GatewayResult } from "../request.js";
 import type { CliName } from "../providers/types.js";
 import { answerOf, baseRequest, type FanoutInput } from "./consult.js";
 import {
@@ -28,11 +29,6 @@ export interface ReviewInput extends FanoutInput {
   /** 1 to 3; in round 2 and 3 each reviewer confirms or disputes the merged findings. */
   rounds: number;
 }
-
-/** A reviewer's built-in tools: reading and searching only. */
-export const READ_ONLY_TOOLS = ["Read", "Grep", "Glob"];
-/** Named too, so that no settings file can bring them back. */
-export const WRITE_TOOLS = ["Bash", "Edit", "Write", "MultiEdit", "NotebookEdit"];
 
 interface Reviewer extends ReviewerReport {
   /** The reviewer's CLI session, which its later turns continue. */
@@ -205,21 +201,9 @@ function reviewerRequest(
   prompt: string,
   schemaJson: string,
   sessionId: string | undefined,
-): AnyCliRequest {
-  const base = baseRequest(input, cli, prompt, sessionId);
-  switch (cli) {
-    case "claude":
-      return {
-        ...base,
-        cli,
-        options: { tools: READ_ONLY_TOOLS, disallowedTools: WRITE_TOOLS, jsonSchema: schemaJson },
-      };
-    case "codex":
-      return { ...base, cli, options: { readOnly: true, outputSchema: schemaJson } };
-    case "gemini":
-      // gemini has no structured-output flag: the prompt asks for a fenced JSON block.
-      return { ...base, cli, options: { approvalMode: "default" } };
-  }
+): CliRequest<OptionsOf<CliName>> {
+  const options = PROVIDERS[cli].reviewer.options(schemaJson);
+  return { ...baseRequest(input, cli, prompt, sessionId), options };
 }
 
 /** claude --json-schema puts the validated object in the result's structured_output. */
@@ -231,7 +215,7 @@ function structuredOutput(result: GatewayResult): unknown {
 }
 
 const answerWith = (cli: CliName, schemaJson: string) =>
-  `Answer with only a JSON object${cli === "gemini" ? " in one ```json fenced block" : ""} matching this JSON Schema:\n${schemaJson}`;
+  `Answer with only a JSON object${PROVIDERS[cli].reviewer.fencedJson ? " in one ```json fenced block" : ""} matching this JSON Schema:\n${schemaJson}`;
 
 function roundOnePrompt(cli: CliName, focus: string | undefined, change: CollectedChange): string {
   return [

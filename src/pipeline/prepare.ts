@@ -29,7 +29,7 @@ export const savings = ({ originalChars, optimizedChars, transformations }: Savi
 export function prepare(deps: PrepareDeps, req: AnyCliRequest): PreparedRequest {
   const { cli } = req;
   // The options are this CLI's (the union is discriminated by cli); the table is indexed by any.
-  const provider = PROVIDERS[cli] as Provider<never>;
+  const provider: Provider = PROVIDERS[cli];
   if (req.cwd) checkDirectory(req.cwd, "cwd");
   const target = resolveSession({
     store: deps.sessions,
@@ -41,7 +41,7 @@ export function prepare(deps: PrepareDeps, req: AnyCliRequest): PreparedRequest 
   const optimized = req.optimizePrompt ? optimizePrompt(req.prompt) : undefined;
   const { config } = deps;
   const scratchDir = provider.needsRootOwnedFiles?.(req.mcp)
-    ? rootOwnedScratchDir(config.geminiSettingsRoots)
+    ? rootOwnedScratchDir(config.rootOwnedRoots)
     : join(config.home, "run", randomUUID());
   const prompt = optimized?.text ?? req.prompt;
   return {

@@ -16,11 +16,7 @@ export interface RunContext {
 
 type Failure = { category: ErrorCategory; message: string };
 
-export function toResult(
-  provider: Provider<never>,
-  run: RunOutcome,
-  ctx: RunContext,
-): GatewayResult {
+export function toResult(provider: Provider, run: RunOutcome, ctx: RunContext): GatewayResult {
   const base = {
     cli: provider.name,
     correlationId: ctx.correlationId,
@@ -84,7 +80,7 @@ export function failedResult(
 
 /** The model the run used, and how the gateway knows (see GatewayResult.modelSource). */
 function modelOf(
-  provider: Provider<never>,
+  provider: Provider,
   parsed: ParsedOutput,
   ctx: RunContext,
 ): Pick<GatewayResult, "model" | "modelSource"> {
@@ -93,7 +89,7 @@ function modelOf(
   const configured = ctx.configuredModel();
   if (configured) return { model: configured, modelSource: "config" };
   const { cliDefault, models } = provider.catalog;
-  // gemini's default is a routing mode, not a model id.
+  // A default that is not a model id (a routing mode) names no model.
   return models.includes(cliDefault) ? { model: cliDefault, modelSource: "default" } : {};
 }
 
@@ -116,7 +112,7 @@ function stopFailure(reason: NonNullable<RunOutcome["stopped"]>, ctx: RunContext
   }
 }
 
-function spawnFailure(provider: Provider<never>, err: NodeJS.ErrnoException): Failure {
+function spawnFailure(provider: Provider, err: NodeJS.ErrnoException): Failure {
   if (err.code === "ENOENT") {
     return {
       category: "cli_not_found",

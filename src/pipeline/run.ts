@@ -30,7 +30,7 @@ export async function runCli(
 ): Promise<GatewayResult> {
   const { config, logger } = deps;
   const { cli, correlationId, model, cwd, invocation } = prepared;
-  const provider = PROVIDERS[cli] as Provider<never>;
+  const provider: Provider = PROVIDERS[cli];
   logger.info(
     `${cli}_request invoked with model=${model ?? "default"}, prompt length=${prepared.prompt.length} [${correlationId}]`,
   );

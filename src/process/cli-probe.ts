@@ -54,7 +54,7 @@ export function compareVersions(a: string, b: string): number {
   return preA < preB ? -1 : 1;
 }
 
-export function inTestedRange(provider: Provider<never>, version: string): boolean {
+export function inTestedRange(provider: Provider, version: string): boolean {
   const { min, max } = provider.testedVersions;
   return compareVersions(version, min) >= 0 && compareVersions(version, max) <= 0;
 }
@@ -111,7 +111,7 @@ export class CliProbe {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   /** The full facts, waiting for `--version` if it has not run yet. */
-  async check(provider: Provider<never>): Promise<CliInstall> {
+  async check(provider: Provider): Promise<CliInstall> {
     const found = findOnPath(provider.binary, this.env.PATH ?? "");
     if (!found) return { installed: false };
     const { version, error } = await this.version(found);
@@ -119,7 +119,7 @@ export class CliProbe {
   }
 
   /** What is known now; starts `--version` in the background when it has not run. */
-  peek(provider: Provider<never>): CliInstall {
+  peek(provider: Provider): CliInstall {
     const found = findOnPath(provider.binary, this.env.PATH ?? "");
     if (!found) return { installed: false };
     const known = this.settled.get(key(found));
@@ -131,7 +131,7 @@ export class CliProbe {
   }
 
   private describe(
-    provider: Provider<never>,
+    provider: Provider,
     found: Found,
     version: string | undefined,
     error: string | undefined,

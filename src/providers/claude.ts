@@ -35,6 +35,11 @@ export interface ClaudeOptions {
 
 const SYSTEM_PROMPT_FILE = "append-system-prompt.md";
 
+/** A reviewer's built-in tools: reading and searching only. */
+export const READ_ONLY_TOOLS = ["Read", "Grep", "Glob"];
+/** Named too, so that no settings file can bring them back. */
+export const WRITE_TOOLS = ["Bash", "Edit", "Write", "MultiEdit", "NotebookEdit"];
+
 /** Claude Code: `claude -p --output-format stream-json --verbose`, prompt on stdin. */
 export const claudeProvider: Provider<ClaudeOptions> = {
   name: "claude",
@@ -65,7 +70,37 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     },
     fix: "run `claude` once and sign in with /login (or `claude setup-token`), or set ANTHROPIC_API_KEY in the gateway's environment",
   },
-  supportsNewSessionId: true,
+  sessions: {
+    newWithId: true,
+    byDirectory: true,
+    keepsModel: false,
+    latestOption: "continueSession",
+  },
+  permissions: {
+    requested: (o) => ({ bypass: Boolean(o.dangerouslySkipPermissions), workspaceWrite: false }),
+    allowedTools: (o) => o.allowedTools,
+    shellOrWrite: /^(Bash|Write|Edit|MultiEdit|NotebookEdit)\b/,
+    withGrant: (o, grant) => ({
+      ...o,
+      allowedTools: grant.allowedTools,
+      dangerouslySkipPermissions: grant.bypass || undefined,
+    }),
+    fields: {
+      dangerouslySkipPermissions: { omitted: false, permission: () => "bypass" },
+      allowedTools: { omitted: [], permission: () => "shellTools" },
+    },
+  },
+  strictMcpByDefault: true,
+  // claude counts cached tokens apart from input, thinking tokens in output.
+  tokens: { inputIncludesCacheRead: false, reasoningInOutput: true },
+  reviewer: {
+    options: (schemaJson) => ({
+      tools: READ_ONLY_TOOLS,
+      disallowedTools: WRITE_TOOLS,
+      jsonSchema: schemaJson,
+    }),
+    fencedJson: false,
+  },
   catalog: {
     models: [
       "claude-opus-5-5",

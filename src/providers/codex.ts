@@ -22,7 +22,7 @@ import type {
 } from "./types.js";
 
 export interface CodexOptions {
-  /** The seed's full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
+  /** Full-auto mode. codex 0.169 removed --full-auto; its equivalent is `-s workspace-write`. */
   fullAuto?: boolean;
   dangerouslyBypassApprovalsAndSandbox?: boolean;
   /** `-s read-only`, said explicitly (it is also exec's default). */
@@ -91,7 +91,38 @@ export const codexProvider: Provider<CodexOptions> = {
     statusCommand: { args: ["login", "status"], signedIn: (_stdout, exitCode) => exitCode === 0 },
     fix: "run `codex login` (or `printenv OPENAI_API_KEY | codex login --with-api-key`), or set CODEX_API_KEY in the gateway's environment",
   },
-  supportsNewSessionId: false,
+  // codex finds a session by its id from any directory; resumed with another model, it replaces
+  // the conversation with a summary.
+  sessions: { newWithId: false, byDirectory: false, keepsModel: true },
+  permissions: {
+    requested: (o) => ({
+      bypass: Boolean(o.dangerouslyBypassApprovalsAndSandbox),
+      workspaceWrite: Boolean(o.fullAuto),
+    }),
+    withGrant: (o, grant) => ({
+      ...o,
+      dangerouslyBypassApprovalsAndSandbox: grant.bypass || undefined,
+      fullAuto: (!grant.bypass && grant.workspaceWrite) || undefined,
+    }),
+    fields: {
+      dangerouslyBypassApprovalsAndSandbox: { omitted: false, permission: () => "bypass" },
+      fullAuto: {
+        omitted: false,
+        // A narrowed bypass turns into workspace writes: that is why fullAuto appears.
+        permission: (_asked, narrowedBypass) => (narrowedBypass ? "bypass" : "workspaceWrite"),
+        otherReason: (applied) =>
+          applied.dangerouslyBypassApprovalsAndSandbox
+            ? "dangerouslyBypassApprovalsAndSandbox already allows workspace writes: codex takes one of the two"
+            : undefined,
+      },
+    },
+  },
+  strictMcpByDefault: false,
+  tokens: { inputIncludesCacheRead: true, reasoningInOutput: true },
+  reviewer: {
+    options: (schemaJson) => ({ readOnly: true, outputSchema: schemaJson }),
+    fencedJson: false,
+  },
   catalog: {
     models: ["gpt-6.1-sol", "gpt-6-sol", "gpt-5.5"],
     aliases: { latest: "gpt-6.1-sol" },
@@ -139,7 +170,6 @@ export const codexProvider: Provider<CodexOptions> = {
     for (const name of Object.keys(forwarded))
       if (env[name] === undefined) args.push("-c", `shell_environment_policy.set.${name}=""`);
     if (session.mode === "resume") args.push("resume", session.id);
-    if (session.mode === "latest") args.push("resume", "--last");
     args.push("-"); // read the prompt from stdin
     return {
       args,
@@ -149,7 +179,7 @@ export const codexProvider: Provider<CodexOptions> = {
     };
   },
 
-  // Its JSONL never names the model (CLI-FACTS §4.2).
+  // Its JSONL never names the model (test/fixtures/samples/codex-turn1.jsonl).
   configuredModel: codexConfiguredModel,
 
   progress(line: string): string | undefined {

@@ -62,7 +62,41 @@ export const geminiProvider: Provider<GeminiOptions> = {
     credentialFiles: ["oauth_creds.json", "gemini-credentials.json"],
     fix: 'run `gemini` once and choose "Login with Google", or set GEMINI_API_KEY in the gateway\'s environment (a sign-in kept in the system keychain cannot be seen from outside)',
   },
-  supportsNewSessionId: true,
+  sessions: { newWithId: true, byDirectory: true, keepsModel: false, latestOption: "resumeLatest" },
+  permissions: {
+    requested: (o) => ({
+      bypass: o.approvalMode === "yolo",
+      workspaceWrite: o.approvalMode === "auto_edit",
+    }),
+    allowedTools: (o) => o.allowedTools,
+    shellOrWrite: /^(run_shell_command|write_file|replace)\b/,
+    withGrant: (o, grant) => ({
+      ...o,
+      allowedTools: grant.allowedTools,
+      approvalMode: grant.bypass
+        ? "yolo"
+        : grant.workspaceWrite
+          ? "auto_edit"
+          : o.approvalMode === "default"
+            ? "default"
+            : undefined,
+    }),
+    fields: {
+      approvalMode: {
+        omitted: "default",
+        permission: (asked) => (asked.approvalMode === "yolo" ? "bypass" : "workspaceWrite"),
+      },
+      allowedTools: { omitted: [], permission: () => "shellTools" },
+    },
+  },
+  strictMcpByDefault: false,
+  // gemini includes cached tokens in its input count and counts thinking tokens apart from output.
+  tokens: { inputIncludesCacheRead: true, reasoningInOutput: false },
+  reviewer: {
+    // No structured-output flag: the prompt asks for a fenced JSON block.
+    options: () => ({ approvalMode: "default" }),
+    fencedJson: true,
+  },
   // Its per-request MCP servers go in a system settings file, which gemini reads only there.
   needsRootOwnedFiles: (mcp) => Object.keys(mcp?.servers ?? {}).length > 0,
   catalog: {

@@ -7,7 +7,7 @@ export const PROVIDERS = {
   claude: claudeProvider,
   codex: codexProvider,
   gemini: geminiProvider,
-} as const satisfies Record<CliName, Provider<never>>;
+} as const satisfies Record<CliName, Provider>;
 
 export type Providers = typeof PROVIDERS;
 
@@ -18,11 +18,16 @@ export type OptionsOf<C extends CliName> = C extends CliName
     : never
   : never;
 
+/**
+ * The provider of `cli`, typed with that CLI's options (or, for a union of CLIs, with the union of
+ * theirs): TypeScript does not tie an indexed PROVIDERS[cli] to OptionsOf<C> by itself.
+ */
+export function providerOf<C extends CliName>(cli: C): Provider<OptionsOf<C>> {
+  return PROVIDERS[cli] as Provider<OptionsOf<C>>;
+}
+
 /** The model id the CLI should get: gateway aliases resolved, anything else unchanged. */
-export function resolveModel(
-  provider: Provider<never>,
-  model: string | undefined,
-): string | undefined {
+export function resolveModel(provider: Provider, model: string | undefined): string | undefined {
   if (!model) return undefined;
   return provider.catalog.aliases[model] ?? model;
 }

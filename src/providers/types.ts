@@ -93,7 +93,10 @@ export interface ModelCatalog {
   aliases: Readonly<Record<string, string>>;
   /** Aliases the CLI resolves itself; passed through as they are. */
   cliAliases: readonly string[];
-  /** What the CLI uses when no model is given. */
+  /**
+   * What the CLI uses when no model is given. Not one of `models` when it is no model id (gemini's
+   * routing mode): a result then names no default model.
+   */
   cliDefault: string;
 }
 
@@ -114,6 +117,85 @@ export interface AuthHints {
   fix: string;
 }
 
+/**
+ * What a request may do, in the same terms for every CLI: what the approval policy decides on
+ * (src/approval/policy.ts). Each provider maps its own permission options onto these.
+ */
+export interface Permissions {
+  /** Skip every permission check and sandbox (claude --dangerously-skip-permissions, codex
+   * --dangerously-bypass-approvals-and-sandbox, gemini --approval-mode yolo). */
+  bypass: boolean;
+  /** Edit the workspace without asking (codex fullAuto = -s workspace-write, gemini auto_edit). */
+  workspaceWrite: boolean;
+  /** Pre-approved tools that run commands or write files (claude Bash/Write/Edit..., gemini run_shell_command/write_file/replace). */
+  shellTools: string[];
+  /** MCP servers whose tools the CLI may call. */
+  mcpServers: string[];
+}
+
+/** One permission option of a CLI, as the approval record reports a change to it. */
+export interface PermissionField<O> {
+  /** The option's value when the request leaves it out. */
+  omitted: unknown;
+  /** The permission whose rule changes it, given what was asked and whether a bypass was narrowed. */
+  permission(asked: O, narrowedBypass: boolean): keyof Permissions;
+  /** Why it changed when no rule changed that permission (codex takes one of bypass and fullAuto). */
+  otherReason?(applied: O): string | undefined;
+}
+
+/** What the approval step grants one request, in the terms of the CLI's options. */
+export interface Grant {
+  bypass: boolean;
+  workspaceWrite: boolean;
+  /** The asked allowedTools less those the grant removed (undefined when none were asked). */
+  allowedTools?: string[];
+}
+
+/** How a CLI's permission options carry the normalized permissions (the approval step's view of it). */
+export interface PermissionOptions<O> {
+  /** What the options ask for; the MCP servers come from the request, not from the options. */
+  requested(options: O): { bypass: boolean; workspaceWrite: boolean };
+  /** Pre-approved tool entries, for a CLI that takes them. */
+  allowedTools?(options: O): string[] | undefined;
+  /** The allowed-tool entries that grant running commands or writing files. */
+  shellOrWrite?: RegExp;
+  /** The options that carry exactly the grant (never more than asked); everything else as asked. */
+  withGrant(options: O, grant: Grant): O;
+  /** The permission options, in the order the approval record lists their changes. */
+  fields: { readonly [K in keyof O]?: PermissionField<O> };
+}
+
+/** How the CLI's own sessions behave, which the gateway's session rules follow (src/session-plan.ts). */
+export interface SessionRules {
+  /** The CLI can be told the id of a new session (`--session-id`): session_create's id is then the CLI's too. */
+  newWithId: boolean;
+  /** The CLI finds a session only from the directory it started in: a resume runs there. */
+  byDirectory: boolean;
+  /**
+   * A resume keeps the session's model: resumed with another one the CLI replaces the conversation
+   * with a summary (codex), so the gateway refuses a different model.
+   */
+  keepsModel: boolean;
+  /** The request option that resumes the CLI's latest session in cwd (named in errors), if it has one. */
+  latestOption?: string;
+}
+
+/** How the CLI counts the tokens it reports, for cost estimates (src/store/prices.ts). */
+export interface TokenCounting {
+  /** Its input count includes the cached (cache-read) tokens. */
+  inputIncludesCacheRead: boolean;
+  /** Its output count includes the reasoning / thinking tokens. */
+  reasoningInOutput: boolean;
+}
+
+/** How the CLI runs as a reviewer in `review` (src/orchestrate/review.ts). */
+export interface ReviewerMode<O> {
+  /** Options that keep it read-only and, where the CLI has a flag for it, hold its answer to the schema. */
+  options(schemaJson: string): O;
+  /** The CLI has no structured-output flag: the prompt asks for one ```json fenced block. */
+  fencedJson: boolean;
+}
+
 /** A provider is data plus a small codec: flags in, normalized result out. */
 export interface Provider<O = unknown> {
   readonly name: CliName;
@@ -126,8 +208,17 @@ export interface Provider<O = unknown> {
   readonly testedVersions: { readonly min: string; readonly max: string };
   readonly auth: AuthHints;
   readonly catalog: ModelCatalog;
-  /** Which session plans the CLI supports. */
-  readonly supportsNewSessionId: boolean;
+  /** How its sessions behave (which session plans it supports, where and with which model they resume). */
+  readonly sessions: SessionRules;
+  /** How its permission options map onto the approval policy's permissions. */
+  readonly permissions: PermissionOptions<O>;
+  /**
+   * It runs with only the request's MCP servers unless the request says strictMcpConfig false
+   * (claude --strict-mcp-config): a named server that is not configured is then refused.
+   */
+  readonly strictMcpByDefault: boolean;
+  readonly tokens: TokenCounting;
+  readonly reviewer: ReviewerMode<O>;
   /**
    * Whether this request's files must sit where only root can write (the file and every directory
    * above it owned by root, not writable by group or others): gemini reads its system settings

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { Usage } from "../providers/types.js";
+import { PROVIDERS } from "../providers/index.js";
+import type { Provider, Usage } from "../providers/types.js";
 
 /**
  * Model prices for cost *estimates*, in US dollars per million tokens. Used only when the CLI
@@ -52,18 +53,6 @@ export const DEFAULT_PRICES: PriceTable = {
   "gemini-2.5-flash-lite": { input: 0.1, output: 0.4, cacheRead: 0.01 },
 };
 
-/**
- * How each CLI counts tokens (see src/providers/*.ts): codex and gemini include cached tokens in
- * their input count, claude does not; gemini counts thinking tokens apart from output, the others
- * include them in it.
- */
-const TOKEN_RULES: Record<string, { inputIncludesCacheRead: boolean; reasoningInOutput: boolean }> =
-  {
-    claude: { inputIncludesCacheRead: false, reasoningInOutput: true },
-    codex: { inputIncludesCacheRead: true, reasoningInOutput: true },
-    gemini: { inputIncludesCacheRead: true, reasoningInOutput: false },
-  };
-
 /** The price for a model id: exact (case-insensitive), else the longest table key it starts with. */
 export function findPrice(
   table: PriceTable,
@@ -90,7 +79,11 @@ export function estimateCost(
 ): number | undefined {
   const price = findPrice(table, model);
   if (!price || !usage) return undefined;
-  const rules = TOKEN_RULES[cli] ?? { inputIncludesCacheRead: false, reasoningInOutput: true };
+  // How the CLI counts tokens, as its provider declares (a name no provider has: as reported).
+  const rules = (PROVIDERS as Partial<Record<string, Provider>>)[cli]?.tokens ?? {
+    inputIncludesCacheRead: false,
+    reasoningInOutput: true,
+  };
   const cacheRead = usage.cacheReadTokens ?? 0;
   const cacheWrite = usage.cacheWriteTokens ?? 0;
   const input = Math.max(

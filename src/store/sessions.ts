@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Usage } from "../providers/types.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
-import { preparedOnce, type Db, type Migration, type Statement } from "./db.js";
+import { preparedOnce, type Db, type Statement } from "./db.js";
 
 export interface SessionRecord {
   /** The gateway's id. Equal to nativeId except for codex sessions made by session_create and imported ones. */
@@ -32,37 +32,7 @@ export interface RunRecord {
   costUsd?: number;
 }
 
-export const SESSION_MIGRATIONS: readonly Migration[] = [
-  (db) =>
-    db.exec(`
-      CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        cli TEXT NOT NULL CHECK (cli IN ('claude', 'codex', 'gemini')),
-        native_id TEXT,
-        started INTEGER NOT NULL DEFAULT 0,
-        cwd TEXT,
-        model TEXT,
-        description TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        last_used_at TEXT NOT NULL,
-        request_count INTEGER NOT NULL DEFAULT 0,
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-        reasoning_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd REAL NOT NULL DEFAULT 0
-      );
-      CREATE UNIQUE INDEX sessions_native ON sessions (cli, native_id);
-      CREATE TABLE active_sessions (
-        cli TEXT PRIMARY KEY,
-        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE
-      );
-      -- Remembered so that using a deleted session says so, instead of "unknown".
-      CREATE TABLE deleted_sessions (id TEXT PRIMARY KEY, cli TEXT NOT NULL, deleted_at TEXT NOT NULL);
-      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `),
-];
+export { SESSION_MIGRATIONS, SESSIONS_ANY_CLI_MIGRATION } from "./session-schema.js";
 
 interface Row {
   id: string;
@@ -138,8 +108,13 @@ export class SessionStore {
   }): SessionRecord {
     const now = new Date().toISOString();
     const id = input.id ?? randomUUID();
+    const client = this.clientOf();
+    // Over stdio the statement predates the owner column (a store over older migrations works).
     this.sql(
-      `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at, owner)
+      client === undefined
+        ? `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+        : `INSERT INTO sessions (id, cli, native_id, started, cwd, model, description, created_at, last_used_at, owner)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
@@ -151,7 +126,7 @@ export class SessionStore {
       input.description ?? defaultDescription(input.cli),
       now,
       now,
-      this.clientOf() ?? null,
+      ...(client === undefined ? [] : [client]),
     );
     return this.get(id)!;
   }
@@ -245,14 +220,11 @@ export class SessionStore {
     return this.db
       .transaction(() => {
         const [mine, client] = this.scoped();
-        const row = this.sql(`DELETE FROM sessions WHERE id = ?${mine} RETURNING cli, owner`).get(
+        const row = this.sql(`DELETE FROM sessions WHERE id = ?${mine} RETURNING cli`).get(
           id,
           ...client,
-        ) as { cli: string; owner: string | null } | undefined;
-        if (row)
-          this.sql(
-            `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)`,
-          ).run(id, row.cli, new Date().toISOString(), row.owner);
+        ) as { cli: string } | undefined;
+        if (row) this.remember(id, row.cli, new Date().toISOString());
         return row !== undefined;
       })
       .immediate();
@@ -264,19 +236,14 @@ export class SessionStore {
         const [mine, client] = this.scoped();
         const rows = (
           cli
-            ? this.sql(`DELETE FROM sessions WHERE cli = ?${mine} RETURNING id, cli, owner`).all(
+            ? this.sql(`DELETE FROM sessions WHERE cli = ?${mine} RETURNING id, cli`).all(
                 cli,
                 ...client,
               )
-            : this.sql(`DELETE FROM sessions WHERE 1${mine} RETURNING id, cli, owner`).all(
-                ...client,
-              )
-        ) as { id: string; cli: string; owner: string | null }[];
+            : this.sql(`DELETE FROM sessions WHERE 1${mine} RETURNING id, cli`).all(...client)
+        ) as { id: string; cli: string }[];
         const now = new Date().toISOString();
-        const remember = this.sql(
-          `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)`,
-        );
-        for (const r of rows) remember.run(r.id, r.cli, now, r.owner);
+        for (const r of rows) this.remember(r.id, r.cli, now);
         return rows.length;
       })
       .immediate();
@@ -333,6 +300,19 @@ export class SessionStore {
         return this.get(id);
       })
       .immediate();
+  }
+
+  /** A deleted session, so that using it says so; an HTTP client's, under its name. */
+  private remember(id: string, cli: string, at: string): void {
+    const client = this.clientOf();
+    if (client === undefined)
+      this.sql(
+        `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at) VALUES (?, ?, ?)`,
+      ).run(id, cli, at);
+    else
+      this.sql(
+        `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)`,
+      ).run(id, cli, at, client);
   }
 
   /** The native id itself, unless a deleted session had it (then a fresh one). */

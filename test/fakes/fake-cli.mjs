@@ -288,7 +288,7 @@ function readStdin() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The model-free commands doctor and list_models use, answered as the real CLIs answer them
-// (CLI-FACTS.md): `--version` (FAKE_CLI_VERSION, else the tested version), claude's
+// (test/realcli): `--version` (FAKE_CLI_VERSION, else the tested version), claude's
 // `auth status` and codex's `login status` (signed in by an API key variable or a credential file).
 const TESTED = { claude: "2.1.331", codex: "0.169.0", gemini: "0.61.0" };
 function answerModelFree(cli, argv) {

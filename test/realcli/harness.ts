@@ -122,7 +122,7 @@ export function realCliEnv(
   };
 }
 
-/** The settings that point each CLI at the mock and stop all other traffic (CLI-FACTS §2, §4). */
+/** The settings that point each CLI at the mock and stop all other traffic. */
 export function writeCliConfigs(home: string, mockUrl: string): void {
   mkdirSync(join(home, ".codex"), { recursive: true });
   writeFileSync(

@@ -4,7 +4,7 @@
 // Dialects: Anthropic Messages, OpenAI Responses (+ Chat Completions), Gemini generateContent.
 // Replies are deterministic ("MOCK-REPLY <turn>: <prompt head>"), faults and tool calls are
 // driven by [[mock:…]] markers in the last user message, and every request is logged as one
-// JSON line. See /work/shared/realcli/CLI-FACTS.md §3 for the contract this implements.
+// JSON line. test/realcli/mock-llm-api.test.mjs checks the contract this implements.
 //
 //   in-process: const mock = await startMockApi({ port: 0, logFile });  … await mock.close();
 //   CLI:        node mock-llm-api.mjs --port 0 --log FILE --port-file F

@@ -4,7 +4,7 @@ import { delay, sc, textOf } from "../helpers/gateway.js";
 import { startRealLane, type RealLane } from "./harness.js";
 
 const MODEL = { claude: "claude-sonnet-4-5", codex: "gpt-5.5", gemini: "gemini-2.5-pro" } as const;
-/** Model requests each CLI makes for a persistent 500 in one run, with the lane's retry settings (CLI-FACTS §5). */
+/** Model requests each CLI makes for a persistent 500 in one run, with the lane's retry settings (harness.ts). */
 const CLI_ATTEMPTS = { claude: 3, codex: 9, gemini: 2 } as const;
 const COOLDOWN_MS = 4000;
 const tag = () => randomBytes(4).toString("hex");

@@ -64,7 +64,7 @@ describe.each(CLIS)("real %s sessions resume with their history", (cli) => {
     await lane.gateway.call("session_set_active", { cli, sessionId: null });
   });
 
-  // codex has no "continue the latest" option among the seed's parameters.
+  // codex_request has no "continue the latest" option.
   if (cli !== "codex")
     it("through continueSession / resumeLatest", async () => {
       const cwd = freshDir();

@@ -6,15 +6,11 @@ import { ApprovalLog, type ApprovalRecord } from "../../src/approval/log.js";
 import {
   adjustments,
   permissionsOf,
-  withGrant,
-  type AnyOptions,
-} from "../../src/approval/options.js";
-import {
-  decide,
   shellOrWriteTools,
-  type ApprovalPolicy,
-  type Permissions,
-} from "../../src/approval/policy.js";
+  withGrant,
+} from "../../src/approval/options.js";
+import { decide, type ApprovalPolicy, type Permissions } from "../../src/approval/policy.js";
+import { providerOf, type OptionsOf } from "../../src/providers/index.js";
 
 const nothing: Permissions = {
   bypass: false,
@@ -100,12 +96,15 @@ describe("approval rules, one per rule and policy", () => {
   });
 
   it("recognizes the tools that run commands or write files", () => {
-    expect(shellOrWriteTools("claude", ["Read", "Bash(git log:*)", "Edit", "Grep"])).toEqual([
-      "Bash(git log:*)",
-      "Edit",
-    ]);
     expect(
-      shellOrWriteTools("gemini", ["read_file", "run_shell_command(git)", "write_file"]),
+      shellOrWriteTools(providerOf("claude"), ["Read", "Bash(git log:*)", "Edit", "Grep"]),
+    ).toEqual(["Bash(git log:*)", "Edit"]);
+    expect(
+      shellOrWriteTools(providerOf("gemini"), [
+        "read_file",
+        "run_shell_command(git)",
+        "write_file",
+      ]),
     ).toEqual(["run_shell_command(git)", "write_file"]);
   });
 });
@@ -152,10 +151,15 @@ describe("ApprovalLog", () => {
 });
 
 describe("adjusted: every option a request runs with otherwise than asked", () => {
-  const run = (cli: "claude" | "codex" | "gemini", o: AnyOptions, policy: ApprovalPolicy) => {
-    const requested = permissionsOf(cli, o, []);
+  const run = <C extends "claude" | "codex" | "gemini">(
+    cli: C,
+    o: OptionsOf<C>,
+    policy: ApprovalPolicy,
+  ) => {
+    const provider = providerOf(cli);
+    const requested = permissionsOf(provider, o, []);
     const verdict = decide(requested, policy);
-    return adjustments(cli, o, withGrant(cli, o, verdict.granted, requested), verdict);
+    return adjustments(provider, o, withGrant(provider, o, verdict.granted, requested), verdict);
   };
 
   it("balanced: gemini yolo runs as auto_edit, for the bypass rule's reason", () => {

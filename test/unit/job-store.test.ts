@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/db.js";
-import { JobStore } from "../../src/store/jobs.js";
+import { JOB_MIGRATIONS, JobStore } from "../../src/store/jobs.js";
 import { OutputDecoder } from "../../src/store/output-decoder.js";
 import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
+import { SESSION_MIGRATIONS } from "../../src/store/sessions.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -27,7 +28,8 @@ const job = (id: string) => ({
 describe("JobStore output", () => {
   it("keeps the output stored before the job_output table was rebuilt as a rowid table", () => {
     const path = dbPath();
-    const old = openDatabase(path, GATEWAY_MIGRATIONS.slice(0, -1));
+    // Every migration before the rebuild (the last of JOB_MIGRATIONS).
+    const old = openDatabase(path, [...SESSION_MIGRATIONS, ...JOB_MIGRATIONS.slice(0, -1)]);
     old
       .prepare(
         `INSERT INTO jobs (id, cli, kind, status, correlation_id, owner, created_at) VALUES ('j', 'codex', 'async', 'running', 'c', 'me', '2026-11-30T00:00:00Z')`,

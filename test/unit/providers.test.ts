@@ -21,7 +21,7 @@ function sample(name: string): RawRun {
 }
 
 /** stdout as the runner hands it to parse: only the lines (or stand-ins) the provider retains. */
-function retained(p: Provider<never>, run: RawRun): RawRun {
+function retained(p: Provider, run: RawRun): RawRun {
   const kept: string[] = [];
   for (const line of run.stdout.split("\n")) {
     const verdict = p.retain(Buffer.from(line).toString("utf8", 0, LINE_HEAD_BYTES));
@@ -31,9 +31,9 @@ function retained(p: Provider<never>, run: RawRun): RawRun {
   return { ...run, stdout: kept.join("\n") };
 }
 
-const parse = (p: Provider<never>, name: string) => p.parse(retained(p, sample(name)));
+const parse = (p: Provider, name: string) => p.parse(retained(p, sample(name)));
 
-const PROVIDERS: Record<string, Provider<never>> = {
+const PROVIDERS: Record<string, Provider> = {
   claude: claudeProvider,
   codex: codexProvider,
   gemini: geminiProvider,

@@ -2,7 +2,7 @@ import type { CallToolResult, CreateTaskResult } from "@modelcontextprotocol/sdk
 import { z } from "zod";
 import { APPROVAL_POLICIES } from "../../approval/policy.js";
 import type { Orchestrator, ParentRun } from "../../orchestrate/index.js";
-import { CLI_NAMES } from "../../providers/types.js";
+import { CLI_NAMES, type CliName } from "../../providers/types.js";
 import type { JobKind, JobStore } from "../../store/jobs.js";
 import type { ToolContext, ToolRegistry } from "../registry.js";
 import { parentToolResult, taskOf } from "../task-store.js";
@@ -22,8 +22,17 @@ export interface FanoutToolDeps {
 
 /** The fields consult and review share. */
 export const fanout = {
-  clis: z.array(z.enum(CLI_NAMES)).min(1).max(3).optional().describe("Default: all installed"),
-  models: z.strictObject({ claude: modelId, codex: modelId, gemini: modelId }).optional(),
+  clis: z
+    .array(z.enum(CLI_NAMES))
+    .min(1)
+    .max(CLI_NAMES.length)
+    .optional()
+    .describe("Default: all installed"),
+  models: z
+    .strictObject(
+      Object.fromEntries(CLI_NAMES.map((cli) => [cli, modelId])) as Record<CliName, typeof modelId>,
+    )
+    .optional(),
   cwd: z.string().max(4096).optional(),
   timeoutMs: z.number().int().min(1000).max(86_400_000).optional().describe("Per CLI"),
   approvalStrategy: z.enum(["legacy", "mcp_managed"]).optional(),

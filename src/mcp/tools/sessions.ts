@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { invalidInput } from "../../errors.js";
+import { PROVIDERS } from "../../providers/index.js";
 import { CLI_NAMES } from "../../providers/types.js";
 import type { SessionRecord, SessionStore } from "../../store/sessions.js";
 import type { ToolRegistry } from "../registry.js";
@@ -57,13 +58,13 @@ export function registerSessionTools(tools: ToolRegistry, store: SessionStore): 
     }),
     outputSchema: z.object({ session: sessionShape }),
     handler: ({ cli: name, description, setAsActive }) => {
-      // claude and gemini can be told the id of a new session, so the gateway id is also theirs.
+      // A CLI that can be told the id of a new session gets the gateway's: it is then also its own.
       const id = randomUUID();
       const session = store.create({
         cli: name,
         description,
         id,
-        nativeId: name !== "codex" ? id : undefined,
+        nativeId: PROVIDERS[name].sessions.newWithId ? id : undefined,
       });
       if (setAsActive !== false) store.setActive(name, session.id);
       return reply({ session: view(session) });
