@@ -264,6 +264,44 @@ describe("who asked", () => {
   });
 });
 
+describe("stdio beside it", () => {
+  it("records no token for a stdio client's call", async () => {
+    const { startGateway } = await import("../helpers/gateway.js");
+    const gw = await startGateway({}, { home: lane.home });
+    try {
+      const r = await gw.call("claude_request", {
+        prompt: "x",
+        correlationId: "stdio-who-1",
+        sessionId: "no-such-session",
+      });
+      expect(r.isError).toBe(true);
+    } finally {
+      await gw.close();
+    }
+    const Database = (await import("better-sqlite3")).default;
+    const db = new Database(`${lane.home}/.llm-cli-gateway/logs.db`, { readonly: true });
+    const row = db
+      .prepare(`SELECT status, client_token FROM calls WHERE correlation_id = 'stdio-who-1'`)
+      .get();
+    db.close();
+    expect(row).toEqual({ status: "rejected", client_token: null });
+  });
+});
+
+describe("a token's concurrency limit", () => {
+  it("refuses a request past it with saturated, spawning nothing more", async () => {
+    const gil = await lane.connect(lane.createToken("gil", "--concurrency", "1"));
+    const job = sc(await gil.call("claude_request_async", { prompt: "[[fake:hang]]" }));
+    for (let i = 0; i < 200 && lane.invocations().length < 1; i++) await delay(25);
+    const r = await gil.call("codex_request", { prompt: "second" });
+    expect(textOf(r)).toMatch(
+      /^\[saturated\] token "gil" has 1 request\(s\) queued or running \(its limit: 1\)/,
+    );
+    expect(lane.invocations().map((i) => i.cli)).toEqual(["claude"]);
+    await gil.call("llm_job_cancel", { jobId: job.jobId });
+  });
+});
+
 describe("resuming a dropped stream", () => {
   it("a GET with Last-Event-ID replays what the dropped POST stream missed", async () => {
     const { request } = await import("node:http");
