@@ -3,7 +3,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ApprovalLog } from "./approval/log.js";
 import { Approvals } from "./approval/service.js";
 import { loadConfig, type GatewayConfig } from "./config.js";
-import { CliProbe } from "./process/cli-probe.js";
+import { announceUntested, CliProbe } from "./process/cli-probe.js";
 import { HelperSpawner } from "./process/spawner.js";
 import { PROVIDERS } from "./providers/index.js";
 import { JobManager } from "./jobs/manager.js";
@@ -99,8 +99,9 @@ export async function startGateway(transport: Transport, version: string): Promi
 
   logger.info(`Starting llm-cli-gateway MCP server v${version}`);
   await server.connect(transport);
-  // list_models shows each CLI's version without waiting for it: find them out soon after start.
-  setTimeout(() => Object.values(PROVIDERS).forEach((p) => probe.peek(p)), 2000).unref();
+  // list_models shows each CLI's version without waiting for it: find them out soon after start
+  // (and say on stderr which ones are outside their tested range).
+  setTimeout(() => announceUntested(probe, Object.values(PROVIDERS), logger.warn), 2000).unref();
 }
 
 /** gateway.db, or a StartupError that names the file, the cause and the fix (never touching the file). */
