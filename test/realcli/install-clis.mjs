@@ -12,7 +12,7 @@ export const VERSIONS = {
   gemini: process.env.REALCLI_GEMINI_VERSION || "0.61.0",
 };
 
-const PACKAGES = {
+export const PACKAGES = {
   claude: "@anthropic-ai/claude-code",
   codex: "@openai/codex",
   gemini: "@google/gemini-cli",
