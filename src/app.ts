@@ -3,7 +3,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ApprovalLog } from "./approval/log.js";
 import { Approvals } from "./approval/service.js";
 import { loadConfig, type GatewayConfig } from "./config.js";
-import { CliProbe } from "./process/cli-probe.js";
+import { announceUntested, CliProbe } from "./process/cli-probe.js";
 import { HelperSpawner } from "./process/spawner.js";
 import { PROVIDERS } from "./providers/index.js";
 import { JobManager } from "./jobs/manager.js";
@@ -129,8 +129,10 @@ export function buildGateway(version: string, scope?: CallerScope): BuiltGateway
     db.close();
     process.exit(code);
   };
+  // list_models shows each CLI's version without waiting for it: find them out soon after start
+  // (and say on stderr which ones are outside their tested range).
   const probeSoon = () =>
-    setTimeout(() => Object.values(PROVIDERS).forEach((p) => probe.peek(p)), 2000).unref();
+    setTimeout(() => announceUntested(probe, Object.values(PROVIDERS), logger.warn), 2000).unref();
   return { config, logger, parts, db, shutdown, probeSoon };
 }
 

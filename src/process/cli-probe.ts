@@ -166,3 +166,27 @@ export class CliProbe {
 }
 
 const key = (found: Found) => `${found.path}\0${found.stamp}`;
+
+/** The startup log's line for a CLI installed at a version outside its tested range, else none. */
+export function untestedVersionWarning(
+  provider: Provider,
+  install: CliInstall,
+): string | undefined {
+  if (!install.version || install.inTestedRange !== false) return undefined;
+  const { min, max } = provider.testedVersions;
+  const tested = min === max ? min : `${min} to ${max}`;
+  return `${provider.binary} ${install.version} (${install.path}) is outside the tested versions (${tested}): its output may have changed`;
+}
+
+/** Finds every CLI's version in the background; warns about each one outside its tested range. */
+export function announceUntested(
+  probe: CliProbe,
+  providers: readonly Provider[],
+  warn: (line: string) => void,
+): void {
+  for (const provider of providers)
+    void probe.check(provider).then((install) => {
+      const line = untestedVersionWarning(provider, install);
+      if (line) warn(line);
+    });
+}

@@ -45,7 +45,7 @@ export const claudeProvider: Provider<ClaudeOptions> = {
   name: "claude",
   binary: "claude",
   installCommand: "npm install -g @anthropic-ai/claude-code",
-  testedVersions: { min: "2.1.331", max: "2.1.331" },
+  testedVersions: { min: "2.1.331", max: "2.1.332" },
   auth: {
     envKeys: [
       "ANTHROPIC_API_KEY",

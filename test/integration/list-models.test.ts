@@ -39,3 +39,21 @@ describe("list_models says which CLIs are installed, and their versions", () => 
     expect(clis.codex).toMatchObject({ installed: true, version: "2.1.400", inTestedRange: false });
   });
 });
+
+describe("the startup log names a CLI outside its tested range", () => {
+  it("one warning per such CLI, with its version and the tested one; none for a missing CLI", async () => {
+    const warnings = () =>
+      gw
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes("outside the tested"));
+    // The probe starts 2 s after startup; under load its `--version` answers late.
+    for (let i = 0; i < 150 && warnings().length < 2; i++) await delay(100);
+    expect(warnings()).toHaveLength(2);
+    expect(warnings().find((l) => l.includes("claude 2.1.400"))).toMatch(
+      /^\[WARN\] .* claude 2\.1\.400 \(.*\/claude\) is outside the tested versions \(\d+\.\d+\.\d+/,
+    );
+    expect(warnings().some((l) => l.includes("codex 2.1.400"))).toBe(true);
+    expect(gw.stderr()).not.toMatch(/gemini .*outside the tested/);
+  });
+});

@@ -1,4 +1,5 @@
 export const VERSIONS: { claude: string; codex: string; gemini: string };
+export const PACKAGES: { claude: string; codex: string; gemini: string };
 export function realCliDir(): string;
 export function realCliBin(): string;
 export function installRealClis(): string;

@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const VERSIONS = {
-  claude: process.env.REALCLI_CLAUDE_VERSION || "2.1.331",
+  claude: process.env.REALCLI_CLAUDE_VERSION || "2.1.332",
   codex: process.env.REALCLI_CODEX_VERSION || "0.169.0",
   gemini: process.env.REALCLI_GEMINI_VERSION || "0.61.0",
 };
 
-const PACKAGES = {
+export const PACKAGES = {
   claude: "@anthropic-ai/claude-code",
   codex: "@openai/codex",
   gemini: "@google/gemini-cli",
