@@ -78,7 +78,10 @@ export function installOpencode() {
   const bin = opencodeBin();
   if (isElf(join(bin, "opencode"))) return bin;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "realcli-extra", private: true }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "realcli-extra", private: true }),
+  );
   const spec = `opencode-ai@${OPENCODE_VERSION}`;
   process.stderr.write(`installing ${spec} into ${dir}\n`);
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", spec], {
