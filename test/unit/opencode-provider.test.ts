@@ -15,6 +15,7 @@ import { opencodeProvider as p, type OpencodeOptions } from "../../src/providers
 import { opencodeConfiguredModel, stripJsonc } from "../../src/providers/opencode-config.js";
 import type { InvocationRequest, McpPlan, RawRun } from "../../src/providers/types.js";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
+import { OPENCODE_VERSION } from "../realcli/install-clis.mjs";
 import { runInvocation } from "../helpers/run-invocation.js";
 
 const SAMPLES = join(import.meta.dirname, "../fixtures/samples");
@@ -154,6 +155,10 @@ describe("opencode parser (real samples)", () => {
 });
 
 describe("opencode invocation", () => {
+  it("declares the version the real-CLI lane installs as tested", () => {
+    expect(p.testedVersions).toEqual({ min: OPENCODE_VERSION, max: OPENCODE_VERSION });
+  });
+
   it("runs `run --format json` with the prompt on stdin and the model as provider/model", () => {
     const inv = p.buildInvocation(request({ prompt: "a  b\n", model: "mock/m-1" }));
     expect(inv.args).toEqual(["run", "--format", "json", "-m", "mock/m-1"]);
