@@ -1,17 +1,20 @@
-// Creates a bin directory whose claude, codex and gemini are the fake CLI.
+// Creates a bin directory whose claude, codex and gemini are the fake CLI (opencode, when named,
+// its own fake: fake-opencode.mjs).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const FAKE = join(dirname(fileURLToPath(import.meta.url)), "fake-cli.mjs");
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FAKE = join(HERE, "fake-cli.mjs");
+const OWN_FAKES = { opencode: join(HERE, "fake-opencode.mjs") };
 
 export function installFakeClis(names = ["claude", "codex", "gemini"]) {
   const bin = mkdtempSync(join(tmpdir(), "llm-gateway-fakebin-"));
   for (const name of names) {
     writeFileSync(
       join(bin, name),
-      `#!/usr/bin/env node\nimport(${JSON.stringify(FAKE)}).then((m) => m.main(${JSON.stringify(name)}));\n`,
+      `#!/usr/bin/env node\nimport(${JSON.stringify(OWN_FAKES[name] ?? FAKE)}).then((m) => m.main(${JSON.stringify(name)}));\n`,
       { mode: 0o755 },
     );
   }
