@@ -440,6 +440,7 @@ describe("tools/list", () => {
     const { tools } = await gw.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
+        "agent_request",
         "claude_request",
         "claude_request_async",
         "codex_request",
@@ -470,7 +471,11 @@ describe("tools/list", () => {
       "prompt",
     ]);
     // Every client pays for this document in context on every turn.
-    expect(JSON.stringify({ tools }).length).toBeLessThan(17_600);
+    expect(JSON.stringify({ tools }).length).toBeLessThan(19_600);
+    // Under 20 KB with every CLI: the CLIs added since the first three share agent_request.
+    expect(JSON.stringify(tools.find((t) => t.name === "agent_request")).length).toBeLessThan(
+      2_000,
+    );
     // consult and review together add at most 2.5 KB.
     const fanout = tools.filter((t) => t.name === "consult" || t.name === "review");
     expect(JSON.stringify(fanout).length).toBeLessThanOrEqual(2_500);

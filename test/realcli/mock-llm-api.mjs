@@ -786,7 +786,11 @@ const chatWriter = {
   error: responsesWriter.error,
   toolCall(plan) {
     const args = JSON.stringify(plan.call.args);
-    return { id: plan.call.id, type: "function", function: { name: plan.call.name, arguments: args } };
+    return {
+      id: plan.call.id,
+      type: "function",
+      function: { name: plan.call.name, arguments: args },
+    };
   },
   usage(plan) {
     return plan.usage
