@@ -1,4 +1,4 @@
-// Creates a bin directory whose claude, codex and gemini are the fake CLI.
+// Creates a bin directory whose claude, codex and gemini are the fake CLI (qwen on request).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";

@@ -313,7 +313,7 @@ describe("rejected requests never start a CLI", () => {
     expect(invocations()).toEqual([]);
     const r = await gw.call("list_models", {});
     expect(r.isError, textOf(r)).toBeFalsy();
-    expect(Object.keys(sc(r).clis)).toEqual(["claude", "codex", "gemini"]);
+    expect(Object.keys(sc(r).clis)).toEqual(["claude", "codex", "gemini", "qwen"]);
     const after = await gw.call("claude_request", { prompt: "still here" });
     expect(textOf(after)).toBe("FAKE-REPLY: still here");
   });

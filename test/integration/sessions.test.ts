@@ -65,6 +65,7 @@ describe("session tools", () => {
       claude: claude.id,
       codex: codex.id,
       gemini: gemini.id,
+      qwen: null,
     });
   });
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { startGateway, type StartedGateway } from "../helpers/gateway.js";
-import { realCliBin } from "./install-clis.mjs";
+import { extraCliBin, realCliBin } from "./install-clis.mjs";
 import { startMockApi } from "./mock-llm-api.mjs";
 
 export interface MockLogEntry {
@@ -92,7 +92,7 @@ export function realCliEnv(
 ): Record<string, string> {
   const proxy = mockUrl; // the mock's proxy sink answers 403 to anything not meant for it
   return {
-    PATH: `${realCliBin()}:${dirname(process.execPath)}:/usr/bin:/bin`,
+    PATH: `${realCliBin()}:${extraCliBin("qwen")}:${dirname(process.execPath)}:/usr/bin:/bin`,
     HOME: home,
     TMPDIR: join(home, "tmp"),
     LANG: "C.UTF-8",
@@ -110,6 +110,10 @@ export function realCliEnv(
     GOOGLE_GEMINI_BASE_URL: mockUrl,
     GEMINI_CLI_TRUST_WORKSPACE: "true",
     GEMINI_CLI_NO_RELAUNCH: "true",
+    // qwen: an OpenAI-compatible endpoint, chosen by these alone (docs/cli-facts/qwen.md).
+    OPENAI_BASE_URL: `${mockUrl}/v1`,
+    OPENAI_API_KEY: "sk-mock",
+    OPENAI_MODEL: "qwen3-coder-plus",
     HTTPS_PROXY: proxy,
     HTTP_PROXY: proxy,
     ALL_PROXY: proxy,
@@ -152,6 +156,18 @@ export function writeCliConfigs(home: string, mockUrl: string): void {
       privacy: { usageStatisticsEnabled: false },
       telemetry: { enabled: false },
       general: { enableAutoUpdate: false, enableAutoUpdateNotification: false, maxAttempts: 2 },
+    }),
+  );
+  // qwen: no usage statistics (aliyuncs RUM), no memory extraction (a second model call per turn).
+  mkdirSync(join(home, ".qwen"), { recursive: true });
+  writeFileSync(
+    join(home, ".qwen", "settings.json"),
+    JSON.stringify({
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+      memory: { enableManagedAutoMemory: false, enableManagedAutoDream: false },
+      model: { generationConfig: { maxRetries: 1 } },
     }),
   );
 }

@@ -1,5 +1,6 @@
 // Installs the pinned real CLIs into a cache directory outside the repo (idempotent) and prints
-// the bin directory. Versions: REALCLI_CLAUDE_VERSION, REALCLI_CODEX_VERSION, REALCLI_GEMINI_VERSION.
+// the bin directories. Versions: REALCLI_CLAUDE_VERSION, REALCLI_CODEX_VERSION, REALCLI_GEMINI_VERSION,
+// REALCLI_QWEN_VERSION.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readSync, closeSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -63,6 +64,48 @@ export function installRealClis() {
   return bin;
 }
 
+/**
+ * CLIs added after the first three, each in a directory of its own beside the pinned three's (so
+ * their cache path, which CI keeps, does not change): REALCLI_QWEN_VERSION.
+ */
+export const EXTRA_VERSIONS = {
+  qwen: process.env.REALCLI_QWEN_VERSION || "0.24.4",
+};
+const EXTRA_PACKAGES = { qwen: "@qwen-code/qwen-code" };
+
+export function extraCliDir(cli) {
+  const root =
+    process.env.LLM_GATEWAY_REALCLI_CACHE ||
+    join(homedir(), ".cache", "llm-cli-gateway", "realcli");
+  return join(root, `${cli}-${EXTRA_VERSIONS[cli]}`);
+}
+
+export function extraCliBin(cli) {
+  return join(extraCliDir(cli), "node_modules", ".bin");
+}
+
+/** Installs each extra CLI (idempotent) and returns their bin directories. */
+export function installExtraClis() {
+  return Object.keys(EXTRA_VERSIONS).map((cli) => {
+    const dir = extraCliDir(cli);
+    const bin = extraCliBin(cli);
+    if (existsSync(join(bin, cli))) return bin;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: `realcli-${cli}`, private: true }),
+    );
+    const spec = `${EXTRA_PACKAGES[cli]}@${EXTRA_VERSIONS[cli]}`;
+    process.stderr.write(`installing ${spec} into ${dir}\n`);
+    // qwen 0.24 declares node >=22 and runs on node 20 (docs/cli-facts/qwen.md): npm only warns.
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", spec], {
+      cwd: dir,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    return bin;
+  });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(installRealClis() + "\n");
+  process.stdout.write([installRealClis(), ...installExtraClis()].join("\n") + "\n");
 }
