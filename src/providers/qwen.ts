@@ -36,6 +36,9 @@ const READ_ONLY_TOOLS = new Set([
   "skill",
 ]);
 
+/** How qwen reports a model stream that broke off after its own retries (sample qwen-fault-truncate). */
+const STREAM_FAILURE = /stream ended without a finish reason|connection dropped|premature close/i;
+
 /** The MCP config file the request's servers go in (0600, in scratchDir: never argv, never ~/.qwen). */
 const MCP_FILE = "qwen-mcp.json";
 
@@ -203,7 +206,11 @@ export const qwenProvider: Provider<QwenOptions> = {
         `qwen ended with ${str(result.subtype) ?? "an error"} (exit ${run.exitCode ?? run.signal})`;
       const status = /API Error: (\d{3})\b/.exec(message);
       parsed.error = {
-        category: status ? categoryForStatus(Number(status[1])) : categoryForMessage(message),
+        category: status
+          ? categoryForStatus(Number(status[1]))
+          : STREAM_FAILURE.test(message)
+            ? "provider_error"
+            : categoryForMessage(message),
         message,
       };
     } else if (!result) {

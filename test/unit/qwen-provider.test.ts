@@ -62,6 +62,14 @@ describe("qwen parse, on the real samples", () => {
     });
   });
 
+  it("a stream that keeps breaking off (exit 1, is_error) is a provider_error, retried like one", () => {
+    expect(parse("qwen-fault-truncate").error).toEqual({
+      category: "provider_error",
+      message: "[API Error: Model stream ended without a finish reason.]",
+    });
+    expect(parse("qwen-fault-truncatex1").error).toBeUndefined();
+  });
+
   it("a dropped connection or a stream error recovered by qwen (exit 0) is no error", () => {
     expect(parse("qwen-fault-dropx1").error).toBeUndefined();
     expect(parse("qwen-fault-stream-error").error).toBeUndefined();
