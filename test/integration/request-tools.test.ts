@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
 import { sc, startGateway, survivors, textOf, type StartedGateway } from "../helpers/gateway.js";
+import { CLI_NAMES } from "../../src/providers/types.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
 const TRICKY = [
@@ -313,7 +314,7 @@ describe("rejected requests never start a CLI", () => {
     expect(invocations()).toEqual([]);
     const r = await gw.call("list_models", {});
     expect(r.isError, textOf(r)).toBeFalsy();
-    expect(Object.keys(sc(r).clis)).toEqual(["claude", "codex", "gemini", "qwen"]);
+    expect(Object.keys(sc(r).clis)).toEqual([...CLI_NAMES]);
     const after = await gw.call("claude_request", { prompt: "still here" });
     expect(textOf(after)).toBe("FAKE-REPLY: still here");
   });

@@ -27,7 +27,10 @@ beforeAll(async () => {
     env: { MINI_MCP_LOG: miniLog, MINI_MCP_SECRET: SECRET },
   };
   writeFileSync(config, JSON.stringify({ mcpServers: { mini: server } }));
-  lane = await startRealLane({ LLM_GATEWAY_MCP_CONFIG: config, DEBUG: "1" });
+  lane = await startRealLane(
+    { LLM_GATEWAY_MCP_CONFIG: config, DEBUG: "1" },
+    { extraClis: ["qwen"] },
+  );
 });
 afterAll(async () => {
   await lane.close();
