@@ -1,5 +1,6 @@
 import { invalidInput } from "./errors.js";
 import type { CliRequest, GatewayResult, PreparedRequest } from "./request.js";
+import { requestToolOf } from "./providers/index.js";
 import { CLI_NAMES, type CliName, type Provider, type SessionPlan } from "./providers/types.js";
 import type { SessionRecord, SessionStore } from "./store/sessions.js";
 
@@ -68,16 +69,18 @@ function findSession(store: SessionStore, cli: CliName, id: string): SessionReco
   if (session?.cli === cli) return session;
   if (session)
     throw invalidInput(
-      `Session ${id} belongs to ${session.cli}; use ${session.cli}_request to continue it`,
+      `Session ${id} belongs to ${session.cli}; use ${requestToolOf(session.cli)} to continue it`,
     );
   if (store.wasDeleted(id)) throw invalidInput(`Session ${id} was deleted`);
   for (const other of CLI_NAMES) {
     const owner = other !== cli ? store.find(other, id) : undefined;
     if (owner)
-      throw invalidInput(`Session ${id} belongs to ${other}; use ${other}_request to continue it`);
+      throw invalidInput(
+        `Session ${id} belongs to ${other}; use ${requestToolOf(other)} to continue it`,
+      );
   }
   throw invalidInput(
-    `Unknown sessionId ${id} for ${cli}: use a sessionId returned by ${cli}_request or session_create (see session_list)`,
+    `Unknown sessionId ${id} for ${cli}: use a sessionId returned by ${requestToolOf(cli)} or session_create (see session_list)`,
   );
 }
 

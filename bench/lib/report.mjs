@@ -6,7 +6,7 @@ export const TARGETS = {
   overheadMs: 5,
   coldStartRatio: 1.5,
   idleRssMb: 60,
-  toolsListBytes: 15 * 1024, // KB = 1024 bytes, as in the README's 50 MB cap
+  toolsListBytes: 20 * 1024, // issue 21: every CLI under 20 KB; KB = 1024 bytes, as in the README's 50 MB cap
   bigRssRatio: 2,
   concurrencyRatio: 1.1,
   pingDuringBurstP90Ms: 50,

@@ -3,7 +3,8 @@ import type { Approvals } from "../approval/service.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { Pipeline } from "../pipeline/index.js";
 import type { CliProbe } from "../process/cli-probe.js";
-import type { CliName } from "../providers/types.js";
+import { PROVIDERS } from "../providers/index.js";
+import { CLI_NAMES, type CliName } from "../providers/types.js";
 import type { Orchestrator } from "../orchestrate/index.js";
 import type { Resilience } from "../resilience.js";
 import type { JobStore } from "../store/jobs.js";
@@ -15,6 +16,7 @@ import { JobTaskStore } from "./task-store.js";
 import { claudeRequestTool } from "./tools/claude-request.js";
 import { codexRequestTool } from "./tools/codex-request.js";
 import { geminiRequestTool } from "./tools/gemini-request.js";
+import { registerAgentRequest } from "./tools/agent-request.js";
 import { registerApprovalList } from "./tools/approval-list.js";
 import { registerConsultTool } from "./tools/consult.js";
 import { registerReviewTool } from "./tools/review.js";
@@ -56,12 +58,16 @@ export function createMcpServer(parts: ServerParts, version: string, caller?: Ca
 /** The tools of one set of parts, built once (~20 ms of JSON Schema) and installed on every server. */
 const registries = new WeakMap<ServerParts, ToolRegistry>();
 
-/** Each CLI's request tool, its own input schema: a CLI of the provider table without one does not compile. */
+/**
+ * The CLIs with a request tool of their own, each with its own input schema. Every other CLI is
+ * served by agent_request (its provider declares `agentRequest`); buildTools checks that each CLI
+ * has one of the two.
+ */
 const REQUEST_TOOLS = {
   claude: claudeRequestTool,
   codex: codexRequestTool,
   gemini: geminiRequestTool,
-} as const satisfies { [C in CliName]: { cli: C } };
+} as const satisfies { [C in CliName]?: { cli: C } };
 
 /** Every tool. Registering keeps references to `parts` only: the build lists tools without them. */
 export function buildTools(parts: ServerParts): ToolRegistry {
@@ -74,6 +80,10 @@ export function buildTools(parts: ServerParts): ToolRegistry {
       spec as Parameters<typeof registerRequestTools>[2],
     );
   }
+  for (const cli of CLI_NAMES)
+    if (!(cli in REQUEST_TOOLS) && !PROVIDERS[cli].agentRequest)
+      throw new Error(`${cli} has no request tool: give its provider agentRequest`);
+  registerAgentRequest(tools, { pipeline, jobs, store, retentionMs });
   for (const register of [registerConsultTool, registerReviewTool])
     register(tools, { orchestrator, store, retentionMs });
   registerJobTools(tools, parts.jobs, parts.jobStore, parts.scope?.owner);

@@ -11,9 +11,9 @@ export interface OpencodeOptions {
    * tool without asking. opencode's own default allows all of that too; the gateway denies it
    * unless asked (see runtimeConfig).
    */
-  dangerouslySkipPermissions?: boolean;
+  bypassPermissions?: boolean;
   /** permission.edit "allow": opencode's edit/write/patch tools change the workspace. */
-  allowEdits?: boolean;
+  workspaceWrite?: boolean;
   /** opencode permission keys set to "allow" (`bash`, `edit`, `webfetch`, an MCP tool name). */
   allowedTools?: string[];
 }
@@ -40,9 +40,9 @@ export function runtimeConfig(
   const base = inheritedContent(env);
   const files: Record<string, string> = {};
   const servers: Config = {};
-  const permission: Config = options.dangerouslySkipPermissions
+  const permission: Config = options.bypassPermissions
     ? { "*": "allow" }
-    : { bash: "deny", edit: options.allowEdits ? "allow" : "deny" };
+    : { bash: "deny", edit: options.workspaceWrite ? "allow" : "deny" };
   for (const [name, def] of Object.entries(mcp?.servers ?? {})) {
     if (!SERVER_NAME.test(name))
       throw invalidInput(
@@ -65,10 +65,10 @@ export function runtimeConfig(
       ...(Object.keys(environment).length ? { environment } : {}),
     };
     // MCP tools are named <server>_<tool>.
-    if (!options.dangerouslySkipPermissions)
+    if (!options.bypassPermissions)
       permission[`${name}_*`] = mcp!.callable.includes(name) ? "allow" : "deny";
   }
-  if (!options.dangerouslySkipPermissions)
+  if (!options.bypassPermissions)
     for (const tool of options.allowedTools ?? []) permission[tool] = "allow";
   const merged: Config = {
     ...base,

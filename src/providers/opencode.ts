@@ -11,7 +11,7 @@ import {
   stderrTail,
   str,
 } from "./parse-util.js";
-import type { CliName, LineVerdict, ParsedOutput, Provider, RawRun } from "./types.js";
+import type { LineVerdict, ParsedOutput, Provider, RawRun } from "./types.js";
 
 export type { OpencodeOptions };
 
@@ -23,11 +23,14 @@ const TOOL_STATUS = /"state":\{"status":"(\w+)"/;
 
 /** opencode (opencode-ai): `opencode run --format json`, prompt on stdin. */
 export const opencodeProvider: Provider<OpencodeOptions> = {
-  // The name is typed CliName: registering opencode (CLI_NAMES, PROVIDERS) needs its request tool.
-  name: "opencode" as string as CliName,
+  name: "opencode",
   binary: "opencode",
   installCommand: "npm install -g opencode-ai",
   testedVersions: { min: "1.18.33", max: "1.18.33" },
+  agentRequest: {
+    title: "opencode",
+    honours: ["resumeLatest", "bypassPermissions", "workspaceWrite", "allowedTools", "mcpServers"],
+  },
   auth: {
     envKeys: ["OPENCODE_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENCODE_AUTH_CONTENT"],
     configDir: (env, home) => join(env.XDG_DATA_HOME || join(home, ".local", "share"), "opencode"),
@@ -41,24 +44,24 @@ export const opencodeProvider: Provider<OpencodeOptions> = {
     newWithId: false,
     byDirectory: true,
     keepsModel: false,
-    latestOption: "continueSession",
+    latestOption: "resumeLatest",
   },
   permissions: {
     requested: (o) => ({
-      bypass: Boolean(o.dangerouslySkipPermissions),
-      workspaceWrite: Boolean(o.allowEdits),
+      bypass: Boolean(o.bypassPermissions),
+      workspaceWrite: Boolean(o.workspaceWrite),
     }),
     allowedTools: (o) => o.allowedTools,
     shellOrWrite: /^(bash|edit|write|patch|multiedit)\b/,
     withGrant: (o, grant) => ({
       ...o,
-      dangerouslySkipPermissions: grant.bypass || undefined,
-      allowEdits: (!grant.bypass && grant.workspaceWrite) || undefined,
+      bypassPermissions: grant.bypass || undefined,
+      workspaceWrite: (!grant.bypass && grant.workspaceWrite) || undefined,
       allowedTools: grant.allowedTools,
     }),
     fields: {
-      dangerouslySkipPermissions: { omitted: false, permission: () => "bypass" },
-      allowEdits: {
+      bypassPermissions: { omitted: false, permission: () => "bypass" },
+      workspaceWrite: {
         omitted: false,
         permission: (_asked, narrowedBypass) => (narrowedBypass ? "bypass" : "workspaceWrite"),
       },
@@ -95,7 +98,7 @@ export const opencodeProvider: Provider<OpencodeOptions> = {
     if (session.mode === "latest") args.push("--continue");
     if (session.mode === "new-with-id")
       throw invalidInput("opencode cannot be given the id of a new session");
-    if (options.dangerouslySkipPermissions) args.push("--auto");
+    if (options.bypassPermissions) args.push("--auto");
     const config = runtimeConfig(options, mcp, env, scratchDir);
     return {
       args,

@@ -1,6 +1,6 @@
 import type { ErrorCategory } from "../errors.js";
 
-export const CLI_NAMES = ["claude", "codex", "gemini"] as const;
+export const CLI_NAMES = ["claude", "codex", "gemini", "qwen", "opencode"] as const;
 export type CliName = (typeof CLI_NAMES)[number];
 
 export interface Usage {
@@ -196,6 +196,37 @@ export interface ReviewerMode<O> {
   fencedJson: boolean;
 }
 
+/**
+ * The options of `agent_request` (src/mcp/tools/agent-request.ts), the one request tool of every CLI
+ * that has no tool of its own: the approval policy's permissions, named the same for every CLI.
+ */
+export interface AgentOptions {
+  /** Skip every permission check (the CLI's yolo / bypass mode). */
+  bypassPermissions?: boolean;
+  /** Edit files in the workspace without asking. */
+  workspaceWrite?: boolean;
+  /** Tools the CLI may run without asking. */
+  allowedTools?: string[];
+}
+
+/** The agent_request fields that a CLI served by it may not be able to honour. */
+export const AGENT_FIELDS = [
+  "resumeLatest",
+  "bypassPermissions",
+  "workspaceWrite",
+  "allowedTools",
+  "mcpServers",
+] as const;
+export type AgentField = (typeof AGENT_FIELDS)[number];
+
+/** A CLI served by agent_request: how it is named there and which of its optional fields it honours. */
+export interface AgentRequestSpec {
+  /** The product's name, for the tool's description ("Qwen Code"). */
+  readonly title: string;
+  /** The fields it honours; agent_request refuses the others for this CLI, naming field and CLI. */
+  readonly honours: readonly AgentField[];
+}
+
 /** A provider is data plus a small codec: flags in, normalized result out. */
 export interface Provider<O = unknown> {
   readonly name: CliName;
@@ -219,6 +250,13 @@ export interface Provider<O = unknown> {
   readonly strictMcpByDefault: boolean;
   readonly tokens: TokenCounting;
   readonly reviewer: ReviewerMode<O>;
+  /**
+   * Set when the CLI has no request tool of its own: `agent_request` with `cli: <name>` serves it
+   * (its options are then AgentOptions). The three first CLIs keep their own tools.
+   */
+  readonly agentRequest?: AgentRequestSpec;
+  /** Prices for cost estimates of its models, for a CLI that reports no cost (src/store/prices.ts). */
+  readonly prices?: Readonly<Record<string, { input: number; output: number; cacheRead?: number }>>;
   /**
    * Whether this request's files must sit where only root can write (the file and every directory
    * above it owned by root, not writable by group or others): gemini reads its system settings

@@ -51,6 +51,10 @@ export const DEFAULT_PRICES: PriceTable = {
   "gemini-2.5-pro": { input: 1.25, output: 10, cacheRead: 0.125 },
   "gemini-2.5-flash": { input: 0.3, output: 2.5, cacheRead: 0.03 },
   "gemini-2.5-flash-lite": { input: 0.1, output: 0.4, cacheRead: 0.01 },
+  // the CLIs added since declare their prices in their providers
+  ...Object.fromEntries(
+    Object.values(PROVIDERS).flatMap((p: Provider) => Object.entries(p.prices ?? {})),
+  ),
 };
 
 /** The price for a model id: exact (case-insensitive), else the longest table key it starts with. */

@@ -17,9 +17,21 @@ import { fileURLToPath } from "node:url";
 
 const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "samples");
 
+/** A CLI added after the first three keeps its fake in test/fakes/<cli>.mjs (see qwen.mjs). */
+async function pluginFor(cli) {
+  if (cli in FORMATS) return undefined;
+  const plugin = await import(new URL(`./${cli}.mjs`, import.meta.url).href);
+  FORMATS[cli] = STREAMS[cli] = plugin.output;
+  MCP_SEEN[cli] = plugin.mcpSeen;
+  PROGRESS_EVENTS[cli] = plugin.progressEvent;
+  TESTED[cli] = plugin.tested;
+  return plugin;
+}
+
 export async function main(cli) {
   const argv = process.argv.slice(2);
-  if (answerModelFree(cli, argv)) return;
+  const plugin = await pluginFor(cli);
+  if (answerModelFree(cli, argv, plugin)) return;
   const stdin = await readStdin();
   const directives = { ...parseDirectives(stdin), ...scripted(cli, stdin) };
   if (process.env.FAKE_CLI_LOG) {
@@ -71,7 +83,11 @@ export async function main(cli) {
     directives.reply ??
     (directives.bytes ? "x".repeat(Number(directives.bytes)) : `FAKE-REPLY: ${stdin.slice(0, 40)}`);
   const sessionId =
-    argValue(argv, "--resume") ?? argValue(argv, "--session-id") ?? resumeId(argv) ?? randomUUID();
+    plugin?.sessionId(argv) ??
+    argValue(argv, "--resume") ??
+    argValue(argv, "--session-id") ??
+    resumeId(argv) ??
+    randomUUID();
   const model = argValue(argv, "--model") ?? argValue(argv, "-m");
   const streaming =
     argValue(argv, "--output-format") === "stream-json" || argValue(argv, "-o") === "stream-json";
@@ -291,12 +307,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // (test/realcli): `--version` (FAKE_CLI_VERSION, else the tested version), claude's
 // `auth status` and codex's `login status` (signed in by an API key variable or a credential file).
 const TESTED = { claude: "2.1.331", codex: "0.169.0", gemini: "0.61.0" };
-function answerModelFree(cli, argv) {
+function answerModelFree(cli, argv, plugin) {
   const home = process.env.HOME ?? "";
   if (argv[0] === "--version") {
     const v = process.env.FAKE_CLI_VERSION || TESTED[cli];
     if (v === "broken") process.exit(3);
-    const line = { claude: `${v} (Claude Code)`, codex: `codex-cli ${v}`, gemini: v }[cli];
+    const line = plugin
+      ? plugin.versionLine(v)
+      : { claude: `${v} (Claude Code)`, codex: `codex-cli ${v}`, gemini: v }[cli];
     process.stdout.write(`${line}\n`);
     return true;
   }

@@ -1,5 +1,5 @@
-// Creates a bin directory whose claude, codex and gemini are the fake CLI (opencode, when named,
-// its own fake: fake-opencode.mjs).
+// Creates a bin directory whose CLIs are the fake CLI (fake-cli.mjs, which takes a later CLI's
+// format from test/fakes/<cli>.mjs), or a fake of their own (opencode: fake-opencode.mjs).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";

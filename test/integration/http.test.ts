@@ -1,5 +1,6 @@
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CLI_NAMES } from "../../src/providers/types.js";
 import { textOf } from "../helpers/gateway.js";
 import {
   rawRequest,
@@ -90,7 +91,7 @@ describe("isolation between tokens", () => {
 
     const list = sc(await bob.call("session_list", {}));
     expect(list.sessions).toEqual([]);
-    expect(list.activeSessions).toEqual({ claude: null, codex: null, gemini: null });
+    expect(list.activeSessions).toEqual(Object.fromEntries(CLI_NAMES.map((cli) => [cli, null])));
     for (const [tool, args, message] of [
       ["session_get", { sessionId: session.id }, `Unknown session ${session.id}`],
       ["session_delete", { sessionId: session.id }, `Unknown session ${session.id}`],

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
 import { sc, textOf, type StartedGateway } from "../helpers/gateway.js";
+import { CLI_NAMES } from "../../src/providers/types.js";
 
 let lane: FakeLane;
 let gw: StartedGateway;
@@ -61,7 +62,9 @@ describe("session tools", () => {
       activeSessions: { codex: codex.id },
     });
     for (const other of [claude, gemini]) expect(JSON.stringify(list)).not.toContain(other.id);
+    // Every CLI of the provider table is listed; those without an active session as null.
     expect(sc(await gw.call("session_list", {})).activeSessions).toEqual({
+      ...Object.fromEntries(CLI_NAMES.map((c) => [c, null])),
       claude: claude.id,
       codex: codex.id,
       gemini: gemini.id,

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { startGateway, type StartedGateway } from "../helpers/gateway.js";
-import { realCliBin } from "./install-clis.mjs";
+import { EXTRA_VERSIONS, extraCliBin, realCliBin } from "./install-clis.mjs";
 import { startMockApi } from "./mock-llm-api.mjs";
 
 export interface MockLogEntry {
@@ -50,7 +50,7 @@ export interface RealLane {
  */
 export async function startRealLane(
   extraEnv: Record<string, string> = {},
-  options: { root?: string } = {},
+  options: { root?: string; extraClis?: (keyof typeof EXTRA_VERSIONS)[] } = {},
 ): Promise<RealLane> {
   const mock = (await startMockApi({ port: 0 })) as unknown as MockApi;
   const home = mkdtempSync(join(options.root ?? tmpdir(), "llm-gateway-real-"));
@@ -58,7 +58,7 @@ export async function startRealLane(
   mkdirSync(join(home, "tmp"), { recursive: true });
   mkdirSync(workdir, { recursive: true });
   writeCliConfigs(home, mock.url);
-  const env = realCliEnv(home, mock.url, extraEnv);
+  const env = realCliEnv(home, mock.url, extraEnv, options.extraClis);
   const lane: RealLane = {
     mock,
     gateway: await startGateway(env, { home, cwd: workdir }),
@@ -84,15 +84,21 @@ export async function startRealLane(
   return lane;
 }
 
-/** The environment that points the real CLIs at the mock and nothing else, under a fresh HOME. */
+/**
+ * The environment that points the real CLIs at the mock and nothing else, under a fresh HOME. The
+ * CLIs added since the first three are on PATH only when named (consult and review run every
+ * installed CLI).
+ */
 export function realCliEnv(
   home: string,
   mockUrl: string,
   extraEnv: Record<string, string> = {},
+  extraClis: (keyof typeof EXTRA_VERSIONS)[] = [],
 ): Record<string, string> {
+  const extraBins = extraClis.map((cli) => `${extraCliBin(cli)}:`).join("");
   const proxy = mockUrl; // the mock's proxy sink answers 403 to anything not meant for it
   return {
-    PATH: `${realCliBin()}:${dirname(process.execPath)}:/usr/bin:/bin`,
+    PATH: `${realCliBin()}:${extraBins}${dirname(process.execPath)}:/usr/bin:/bin`,
     HOME: home,
     TMPDIR: join(home, "tmp"),
     LANG: "C.UTF-8",
@@ -110,6 +116,10 @@ export function realCliEnv(
     GOOGLE_GEMINI_BASE_URL: mockUrl,
     GEMINI_CLI_TRUST_WORKSPACE: "true",
     GEMINI_CLI_NO_RELAUNCH: "true",
+    // qwen: an OpenAI-compatible endpoint, chosen by these alone (docs/cli-facts/qwen.md).
+    OPENAI_BASE_URL: `${mockUrl}/v1`,
+    OPENAI_API_KEY: "sk-mock",
+    OPENAI_MODEL: "qwen3-coder-plus",
     HTTPS_PROXY: proxy,
     HTTP_PROXY: proxy,
     ALL_PROXY: proxy,
@@ -152,6 +162,18 @@ export function writeCliConfigs(home: string, mockUrl: string): void {
       privacy: { usageStatisticsEnabled: false },
       telemetry: { enabled: false },
       general: { enableAutoUpdate: false, enableAutoUpdateNotification: false, maxAttempts: 2 },
+    }),
+  );
+  // qwen: no usage statistics (aliyuncs RUM), no memory extraction (a second model call per turn).
+  mkdirSync(join(home, ".qwen"), { recursive: true });
+  writeFileSync(
+    join(home, ".qwen", "settings.json"),
+    JSON.stringify({
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+      memory: { enableManagedAutoMemory: false, enableManagedAutoDream: false },
+      model: { generationConfig: { maxRetries: 1 } },
     }),
   );
 }

@@ -1,7 +1,6 @@
 // Installs the pinned real CLIs into a cache directory outside the repo (idempotent) and prints
-// the bin directory. Versions: REALCLI_CLAUDE_VERSION, REALCLI_CODEX_VERSION, REALCLI_GEMINI_VERSION.
-// opencode (REALCLI_OPENCODE_VERSION) has a cache directory of its own, so adding it left the
-// pinned three's path unchanged.
+// the bin directories. Versions: REALCLI_CLAUDE_VERSION, REALCLI_CODEX_VERSION, REALCLI_GEMINI_VERSION;
+// the CLIs added later (EXTRA_VERSIONS) each have a cache directory of their own.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readSync, closeSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -59,38 +58,56 @@ export function installRealClis() {
   return bin;
 }
 
-export const OPENCODE_VERSION = process.env.REALCLI_OPENCODE_VERSION || "1.18.33";
+/**
+ * CLIs added after the first three, each in a directory of its own beside the pinned three's (so
+ * their cache path, which CI keeps, does not change): REALCLI_QWEN_VERSION, REALCLI_OPENCODE_VERSION.
+ */
+export const EXTRA_VERSIONS = {
+  qwen: process.env.REALCLI_QWEN_VERSION || "0.24.4",
+  opencode: process.env.REALCLI_OPENCODE_VERSION || "1.18.33",
+};
+export const EXTRA_PACKAGES = { qwen: "@qwen-code/qwen-code", opencode: "opencode-ai" };
+/** How an install is known to be whole: opencode-ai copies its native binary from a platform package. */
+const EXTRA_READY = {
+  qwen: (bin) => existsSync(join(bin, "qwen")),
+  opencode: (bin) => isElf(join(bin, "opencode")),
+};
 
-export function opencodeDir() {
+export function extraCliDir(cli) {
   const root =
     process.env.LLM_GATEWAY_REALCLI_CACHE ||
     join(homedir(), ".cache", "llm-cli-gateway", "realcli");
-  return join(`${root}-extra`, `opencode-${OPENCODE_VERSION}`);
+  return join(root, `${cli}-${EXTRA_VERSIONS[cli]}`);
 }
 
-export function opencodeBin() {
-  return join(opencodeDir(), "node_modules", ".bin");
+export function extraCliBin(cli) {
+  return join(extraCliDir(cli), "node_modules", ".bin");
 }
 
-/** opencode-ai: a native binary, copied from its platform package (opencode-linux-x64) at install. */
-export function installOpencode() {
-  const dir = opencodeDir();
-  const bin = opencodeBin();
-  if (isElf(join(bin, "opencode"))) return bin;
+/** Installs one extra CLI (idempotent) and returns its bin directory. */
+export function installExtraCli(cli) {
+  const dir = extraCliDir(cli);
+  const bin = extraCliBin(cli);
+  if (EXTRA_READY[cli](bin)) return bin;
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "package.json"),
-    JSON.stringify({ name: "realcli-extra", private: true }),
+    JSON.stringify({ name: `realcli-${cli}`, private: true }),
   );
-  const spec = `opencode-ai@${OPENCODE_VERSION}`;
+  const spec = `${EXTRA_PACKAGES[cli]}@${EXTRA_VERSIONS[cli]}`;
   process.stderr.write(`installing ${spec} into ${dir}\n`);
+  // qwen 0.24 declares node >=22 and runs on node 20 (docs/cli-facts/qwen.md): npm only warns.
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", spec], {
     cwd: dir,
     stdio: ["ignore", "inherit", "inherit"],
   });
-  if (!isElf(join(bin, "opencode")))
-    throw new Error(`opencode-ai did not install its native binary in ${bin}`);
+  if (!EXTRA_READY[cli](bin)) throw new Error(`${spec} did not install its binary in ${bin}`);
   return bin;
+}
+
+/** Installs every extra CLI and returns their bin directories. */
+export function installExtraClis() {
+  return Object.keys(EXTRA_VERSIONS).map(installExtraCli);
 }
 
 function isElf(path) {
@@ -103,7 +120,5 @@ function isElf(path) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const bin = installRealClis();
-  installOpencode();
-  process.stdout.write(bin + "\n");
+  process.stdout.write([installRealClis(), ...installExtraClis()].join("\n") + "\n");
 }

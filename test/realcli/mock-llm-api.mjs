@@ -300,6 +300,8 @@ function parseChat(body) {
       const msg = newMessage(m.role);
       const text = blockText(m.content);
       if (text) msg.texts.push(text);
+      for (const c of m.tool_calls || [])
+        if (c.function?.name) msg.toolCalls.push({ id: c.id, name: c.function.name });
       messages.push(msg);
     } else if (m.role === "tool") {
       const msg = newMessage("user");
@@ -308,13 +310,18 @@ function parseChat(body) {
     }
   }
   const rf = body.response_format;
+  const tools = (body.tools || [])
+    .filter((t) => t.type === "function" && t.function?.name)
+    .map((t) => ({ name: t.function.name }));
+  // qwen names its MCP tools in a reminder and calls them through its `tool_call` tool.
+  const named = JSON.stringify(body.messages || []).matchAll(/\\"(mcp__[\w-]+)\\"/g);
   return {
     model: body.model,
     stream: body.stream === true,
     messages,
-    tools: [], // Chat Completions only ever answers with text
-    deferred: [],
-    search: null,
+    tools,
+    deferred: [...new Set([...named].map((m) => m[1]))],
+    search: tools.some((t) => t.name === "tool_call") ? { kind: "qwen", name: "tool_call" } : null,
     structured:
       rf && rf.type === "json_schema"
         ? { mode: "text", schema: rf.json_schema?.schema || {} }
@@ -447,6 +454,8 @@ function planToolCall(conv, analysis, spec) {
   if (conv.search?.kind === "claude" && deferredName) {
     return { name: conv.search.name, args: { query: `select:${deferredName}`, max_results: 5 } };
   }
+  if (conv.search?.kind === "qwen" && deferredName)
+    return { name: conv.search.name, args: { name: deferredName, arguments: spec.args } };
   if (conv.search?.kind === "codex") return { search: true, args: { query: spec.name, limit: 8 } };
   return null;
 }
@@ -775,6 +784,14 @@ const responsesWriter = {
 
 const chatWriter = {
   error: responsesWriter.error,
+  toolCall(plan) {
+    const args = JSON.stringify(plan.call.args);
+    return {
+      id: plan.call.id,
+      type: "function",
+      function: { name: plan.call.name, arguments: args },
+    };
+  },
   usage(plan) {
     return plan.usage
       ? {
@@ -791,7 +808,13 @@ const chatWriter = {
       created: plan.created,
       model: plan.model,
       choices: [
-        { index: 0, message: { role: "assistant", content: plan.text }, finish_reason: "stop" },
+        plan.call
+          ? {
+              index: 0,
+              message: { role: "assistant", content: null, tool_calls: [this.toolCall(plan)] },
+              finish_reason: "tool_calls",
+            }
+          : { index: 0, message: { role: "assistant", content: plan.text }, finish_reason: "stop" },
       ],
       usage: this.usage(plan),
     };
@@ -807,6 +830,16 @@ const chatWriter = {
         ...extra,
       });
     const out = [chunk({ role: "assistant", content: "" })];
+    if (plan.call) {
+      // The call whole in one delta (id and name first, as the real API sends them), then its finish.
+      out.push(chunk({ tool_calls: [{ index: 0, ...this.toolCall(plan) }] }));
+      if (plan.streamError)
+        return [...out, dataLine({ error: { message: "mock injected in-stream error" } })];
+      if (plan.truncate) return out;
+      out.push(chunk({}, "tool_calls", plan.usage ? { usage: this.usage(plan) } : {}));
+      out.push(dataLine("[DONE]"));
+      return out;
+    }
     for (const piece of deltas(plan.text)) {
       out.push(chunk({ content: piece }));
       if (plan.streamError) {

@@ -6,7 +6,7 @@ import { opencodeProvider as p, type OpencodeOptions } from "../../src/providers
 import type { InvocationRequest, McpPlan } from "../../src/providers/types.js";
 import { runInvocation } from "../helpers/run-invocation.js";
 import type { MockApi } from "./harness.js";
-import { installOpencode } from "./install-clis.mjs";
+import { installExtraCli } from "./install-clis.mjs";
 import { startMockApi } from "./mock-llm-api.mjs";
 
 // The real opencode (its own cache dir, see install-clis.mjs) against the mock's Responses API,
@@ -18,7 +18,7 @@ let bin: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  bin = installOpencode();
+  bin = installExtraCli("opencode");
   mock = (await startMockApi({ port: 0 })) as unknown as MockApi;
   home = mkdtempSync(join(tmpdir(), "llm-gateway-real-opencode-"));
   mkdirSync(join(home, "tmp"));

@@ -15,7 +15,7 @@ import { opencodeProvider as p, type OpencodeOptions } from "../../src/providers
 import { opencodeConfiguredModel, stripJsonc } from "../../src/providers/opencode-config.js";
 import type { InvocationRequest, McpPlan, RawRun } from "../../src/providers/types.js";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
-import { OPENCODE_VERSION } from "../realcli/install-clis.mjs";
+import { EXTRA_VERSIONS } from "../realcli/install-clis.mjs";
 import { runInvocation } from "../helpers/run-invocation.js";
 
 const SAMPLES = join(import.meta.dirname, "../fixtures/samples");
@@ -156,7 +156,10 @@ describe("opencode parser (real samples)", () => {
 
 describe("opencode invocation", () => {
   it("declares the version the real-CLI lane installs as tested", () => {
-    expect(p.testedVersions).toEqual({ min: OPENCODE_VERSION, max: OPENCODE_VERSION });
+    expect(p.testedVersions).toEqual({
+      min: EXTRA_VERSIONS.opencode,
+      max: EXTRA_VERSIONS.opencode,
+    });
   });
 
   it("runs `run --format json` with the prompt on stdin and the model as provider/model", () => {
@@ -180,23 +183,23 @@ describe("opencode invocation", () => {
 
   it("denies commands and edits unless granted; a bypass allows everything", () => {
     expect(configOf(request()).permission).toEqual({ bash: "deny", edit: "deny" });
-    expect(configOf(request({ options: { allowEdits: true } })).permission).toEqual({
+    expect(configOf(request({ options: { workspaceWrite: true } })).permission).toEqual({
       bash: "deny",
       edit: "allow",
     });
     expect(configOf(request({ options: { allowedTools: ["bash"] } })).permission.bash).toBe(
       "allow",
     );
-    const bypass = request({ options: { dangerouslySkipPermissions: true } });
+    const bypass = request({ options: { bypassPermissions: true } });
     expect(configOf(bypass).permission).toEqual({ "*": "allow" });
     expect(p.buildInvocation(bypass).args).toContain("--auto");
   });
 
   it("maps the grant onto its options, never more than asked", () => {
-    const asked: OpencodeOptions = { dangerouslySkipPermissions: true, allowedTools: ["bash"] };
+    const asked: OpencodeOptions = { bypassPermissions: true, allowedTools: ["bash"] };
     expect(
       p.permissions.withGrant(asked, { bypass: false, workspaceWrite: true, allowedTools: [] }),
-    ).toEqual({ dangerouslySkipPermissions: undefined, allowEdits: true, allowedTools: [] });
+    ).toEqual({ bypassPermissions: undefined, workspaceWrite: true, allowedTools: [] });
     expect(p.permissions.shellOrWrite!.test("bash")).toBe(true);
     expect(p.permissions.shellOrWrite!.test("webfetch")).toBe(false);
   });

@@ -1,4 +1,4 @@
-import type { CreateTaskResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, CreateTaskResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { OptionsOf } from "../../providers/index.js";
 import type { CliRequest } from "../../request.js";
@@ -6,7 +6,7 @@ import type { JobManager } from "../../jobs/manager.js";
 import type { Pipeline } from "../../pipeline/index.js";
 import type { CliName } from "../../providers/types.js";
 import type { JobStore } from "../../store/jobs.js";
-import type { ToolRegistry } from "../registry.js";
+import type { ToolContext, ToolRegistry } from "../registry.js";
 import { taskOf } from "../task-store.js";
 import { requestOutput, toToolResult } from "./request-common.js";
 
@@ -37,6 +37,62 @@ export const jobStarted = z.object({
   correlationId: z.string(),
 });
 
+/** A sync call: the job's result as the tool's reply; the client's cancel cancels the job. */
+export async function runSync<C extends CliName>(
+  deps: RequestToolDeps,
+  cli: C,
+  request: CliRequest<OptionsOf<C>>,
+  ctx: ToolContext,
+): Promise<CallToolResult> {
+  const job = await deps.pipeline.submit(cli, request, {
+    kind: "sync",
+    onProgress: ctx.progress,
+    elicit: ctx.elicit,
+  });
+  const cancel = () => deps.jobs.cancel(job.id);
+  ctx.signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return toToolResult(await job.done) as CallToolResult;
+  } finally {
+    ctx.signal.removeEventListener("abort", cancel);
+  }
+}
+
+/** A task-augmented call (MCP tasks): the job starts, the task is returned at once. */
+export async function runTask<C extends CliName>(
+  deps: RequestToolDeps,
+  cli: C,
+  request: CliRequest<OptionsOf<C>>,
+  ctx: ToolContext,
+): Promise<CreateTaskResult> {
+  const job = await deps.pipeline.submit(cli, request, {
+    kind: "task",
+    onProgress: ctx.progress,
+    elicit: ctx.elicit,
+  });
+  return { task: taskOf(deps.store.get(job.id)!, deps.retentionMs) };
+}
+
+/** The job form: a job id at once (see llm_job_*). */
+export async function runAsync<C extends CliName>(
+  deps: RequestToolDeps,
+  cli: C,
+  request: CliRequest<OptionsOf<C>>,
+  ctx: ToolContext,
+): Promise<CallToolResult> {
+  const job = await deps.pipeline.submit(cli, request, { kind: "async", elicit: ctx.elicit });
+  const started = {
+    jobId: job.id,
+    status: deps.store.get(job.id)!.status,
+    cli,
+    correlationId: job.correlationId,
+  };
+  return {
+    content: [{ type: "text", text: JSON.stringify(started) }],
+    structuredContent: started,
+  };
+}
+
 /**
  * `<cli>_request` (sync; also a task-augmented call for clients with MCP tasks) and
  * `<cli>_request_async` (returns a job id). All three paths submit the same job.
@@ -46,7 +102,7 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
   deps: RequestToolDeps,
   spec: RequestToolSpec<C, I>,
 ): void {
-  const { pipeline, jobs, store, retentionMs } = deps;
+  const { pipeline } = deps;
   /** Arguments to the gateway's request; a combination refused here is recorded as rejected too. */
   const toRequest = (args: z.infer<I>) => {
     try {
@@ -63,28 +119,8 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
     inputSchema: spec.input,
     outputSchema: requestOutput,
     onRejected: (args, error) => pipeline.recordRejected(spec.cli, args, error),
-    async handler(args, ctx) {
-      const job = await pipeline.submit(spec.cli, toRequest(args), {
-        kind: "sync",
-        onProgress: ctx.progress,
-        elicit: ctx.elicit,
-      });
-      const cancel = () => jobs.cancel(job.id);
-      ctx.signal.addEventListener("abort", cancel, { once: true });
-      try {
-        return toToolResult(await job.done);
-      } finally {
-        ctx.signal.removeEventListener("abort", cancel);
-      }
-    },
-    async startTask(args, ctx): Promise<CreateTaskResult> {
-      const job = await pipeline.submit(spec.cli, toRequest(args), {
-        kind: "task",
-        onProgress: ctx.progress,
-        elicit: ctx.elicit,
-      });
-      return { task: taskOf(store.get(job.id)!, retentionMs) };
-    },
+    handler: (args, ctx) => runSync(deps, spec.cli, toRequest(args), ctx),
+    startTask: (args, ctx) => runTask(deps, spec.cli, toRequest(args), ctx),
   });
 
   tools.add({
@@ -94,21 +130,6 @@ export function registerRequestTools<C extends CliName, I extends ObjectSchema>(
     terse: true,
     onRejected: (args, error) => pipeline.recordRejected(spec.cli, args, error),
     outputSchema: jobStarted,
-    async handler(args, ctx) {
-      const job = await pipeline.submit(spec.cli, toRequest(args), {
-        kind: "async",
-        elicit: ctx.elicit,
-      });
-      const started = {
-        jobId: job.id,
-        status: store.get(job.id)!.status,
-        cli: spec.cli,
-        correlationId: job.correlationId,
-      };
-      return {
-        content: [{ type: "text", text: JSON.stringify(started) }],
-        structuredContent: started,
-      };
-    },
+    handler: (args, ctx) => runAsync(deps, spec.cli, toRequest(args), ctx),
   });
 }
