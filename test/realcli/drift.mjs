@@ -19,7 +19,9 @@ const envName = (cli) => `REALCLI_${cli.toUpperCase()}_VERSION`;
 // The pins are install-clis.mjs's defaults: read them with no override in this process's env.
 for (const key of Object.keys(process.env))
   if (/^REALCLI_\w+_VERSION$/.test(key)) delete process.env[key];
-const { PACKAGES, VERSIONS: PINNED } = await import("./install-clis.mjs");
+const pins = await import("./install-clis.mjs");
+const PACKAGES = { ...pins.PACKAGES, ...pins.EXTRA_PACKAGES };
+const PINNED = { ...pins.VERSIONS, ...pins.EXTRA_VERSIONS };
 const clis = Object.keys(PACKAGES);
 
 const latest = {};
