@@ -9,15 +9,18 @@ SDK's stdio client passes only HOME, PATH, SHELL, TERM, USER and LOGNAME unless 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, AsyncIterator, Optional
 
 import llm
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import Implementation
 
@@ -62,6 +65,22 @@ def client_info() -> Implementation:
     return Implementation(name="llm-gateway", version=own)
 
 
+def _http_transport(url: str) -> Any:
+    """The URL as is, or with `Authorization: Bearer $LLM_GATEWAY_TOKEN` (a gateway's `token create`).
+
+    The token is read from the environment only: an `-o` option would put it on the command line.
+    """
+    token = os.environ.get("LLM_GATEWAY_TOKEN")
+    return _with_bearer(url, token) if token else url
+
+
+@contextlib.asynccontextmanager
+async def _with_bearer(url: str, token: str) -> AsyncIterator[Any]:
+    async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with streamable_http_client(url, http_client=http) as streams:
+            yield streams
+
+
 async def call_request_tool(
     target: Target, tool: str, arguments: dict[str, Any], timeout_s: Optional[float]
 ) -> dict[str, Any]:
@@ -69,7 +88,7 @@ async def call_request_tool(
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as errlog:
         try:
             if target.url:
-                transport: Any = target.url
+                transport: Any = _http_transport(target.url)
             else:
                 params = StdioServerParameters(
                     command=target.command[0],
@@ -120,7 +139,11 @@ def _connection_failure(target: Target, err: BaseException, errlog: Any) -> str:
     errors = _leaf_errors(err)
     what = "; ".join(f"{type(e).__name__}: {e}" for e in errors) or type(err).__name__
     if target.url:
-        return f"[gateway_unavailable] Could not reach the gateway at {target.url}: {what}"
+        message = f"[gateway_unavailable] Could not reach the gateway at {target.url}: {what}"
+        if "Unauthorized" in what:
+            has = "is not valid there" if os.environ.get("LLM_GATEWAY_TOKEN") else "is not set"
+            message += f". LLM_GATEWAY_TOKEN {has}: set it to a token of that gateway's `token create`."
+        return message
     tail = _tail(errlog)
     message = f"[gateway_unavailable] The gateway `{target.describe()}` stopped before answering ({what})."
     return message + (tail if tail else f" {FIX_HINT}")
