@@ -3,6 +3,7 @@
 // gateway itself (the MCP SDK, zod, SQLite) loads: see mcp/early-stdio.ts.
 import { readFileSync } from "node:fs";
 import { parseCommand } from "./cli/args.js";
+import { gatewayHomeDir } from "./home.js";
 import { EarlyStdioTransport } from "./mcp/early-stdio.js";
 import { maxMessageBytesFromEnv } from "./mcp/line-reader.js";
 import { asStartupError } from "./startup-error.js";
@@ -48,7 +49,16 @@ async function main(): Promise<void> {
     () => toolsList,
     maxMessageBytesFromEnv(process.env),
   );
+  // The gateway (the MCP SDK, zod, SQLite, the spawner process) loads on the first call the
+  // transport cannot answer itself; until then the process is a bare Node (idle RSS, issue #22).
+  transport.whenNeeded(() => void startServing(transport));
   transport.listen();
+  // ...unless a gateway that died left CLIs and jobs behind: they are stopped at start.
+  const { hasDeadPeers } = await import("./jobs/peer-check.js");
+  if (await hasDeadPeers(gatewayHomeDir(process.env))) transport.needNow();
+}
+
+async function startServing(transport: EarlyStdioTransport): Promise<void> {
   try {
     const { startGateway } = await import("./app.js");
     await startGateway(transport, version);

@@ -8,6 +8,14 @@ import type { JobStore } from "../store/jobs.js";
 const HEARTBEAT_MS = 5_000;
 const LEASE_MS = 30_000;
 
+/** A lease that ran out, or whose process is gone (or is another process with its pid). */
+export function isDeadInstance(
+  i: { pid: number; pidStart: string | null; heartbeatAt: number },
+  now: number,
+): boolean {
+  return now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart);
+}
+
 /** How a job ends when the gateway process running it stops first. */
 export const interruptedError = {
   category: "interrupted" as ErrorCategory,
@@ -64,11 +72,7 @@ export class Leases {
     store.heartbeat(this.instanceId, now);
     const dead = store
       .instances()
-      .filter(
-        (i) =>
-          i.id !== this.instanceId &&
-          (now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart)),
-      );
+      .filter((i) => i.id !== this.instanceId && isDeadInstance(i, now));
     for (const job of store.openJobsOf(dead.map((i) => i.id))) {
       // Its CLI may have outlived the gateway that started it: it has no one to report to.
       if (job.pid !== null && isSameProcessAlive(job.pid, job.pidStart))
