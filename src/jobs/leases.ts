@@ -2,19 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { ErrorCategory } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSameProcessAlive, killGroup, processStartTime } from "../process/liveness.js";
+import { isDeadInstance } from "./peer-check.js";
 import type { JobStore } from "../store/jobs.js";
 
 /** A live instance refreshes its lease this often; one not refreshed for LEASE_MS is dead. */
 const HEARTBEAT_MS = 5_000;
-const LEASE_MS = 30_000;
-
-/** A lease that ran out, or whose process is gone (or is another process with its pid). */
-export function isDeadInstance(
-  i: { pid: number; pidStart: string | null; heartbeatAt: number },
-  now: number,
-): boolean {
-  return now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart);
-}
 
 /** How a job ends when the gateway process running it stops first. */
 export const interruptedError = {

@@ -1,6 +1,17 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { isDeadInstance } from "./leases.js";
+import { isSameProcessAlive } from "../process/liveness.js";
+
+/** A lease not refreshed for this long (see leases.ts) belongs to a dead gateway process. */
+export const LEASE_MS = 30_000;
+
+/** A lease that ran out, or whose process is gone (or is another process with its pid). */
+export function isDeadInstance(
+  i: { pid: number; pidStart: string | null; heartbeatAt: number },
+  now: number,
+): boolean {
+  return now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart);
+}
 
 /**
  * Whether gateway.db holds the lease of a gateway process that died: its jobs must end interrupted
