@@ -147,10 +147,11 @@ async function cancelLatency() {
     let pids = [];
     while (pids.length < 2) {
       await delay(10);
+      // Complete lines only: the fake may be half-way through writing one.
       pids = existsSync(log)
         ? readFileSync(log, "utf8")
-            .trim()
             .split("\n")
+            .slice(0, -1)
             .map((l) => JSON.parse(l))
             .flatMap((e) => [e.pid, e.grandchild].filter(Boolean))
         : [];

@@ -2,7 +2,7 @@
 // npm run bench: measures the gateway's own cost (issue #9) against fake CLIs, next to a floor MCP
 // server with no dependencies, direct spawns and a plain relay; prints tables and writes
 // bench/results/bench.json. `--short` is the CI mode (few repetitions, 20 MB only, 10 concurrent).
-// `--only=overhead,startup,concurrency,big,protocol,cap,consult,http` runs a subset (and not the other bench scripts);
+// `--only=overhead,startup,tree,concurrency,big,protocol,cap,consult,http` runs a subset (and not the other bench scripts);
 // `--out=FILE` writes elsewhere. Method and figures: docs/PERFORMANCE.md.
 //
 // Exit status: 1 when something is wrong (a request failed, a big reply came back cut or empty or
@@ -22,6 +22,7 @@ import { machineInfo } from "./lib/proc.mjs";
 import { evaluate, markdown, tables, TARGETS } from "./lib/report.mjs";
 import { cleanup, GATEWAY_MAIN, ROOT } from "./lib/sandbox.mjs";
 import { startupSuite } from "./lib/startup.mjs";
+import { treeSuite } from "./lib/tree.mjs";
 
 const argv = process.argv.slice(2);
 const short = argv.includes("--short");
@@ -39,6 +40,7 @@ const SETTINGS = short
   ? {
       overhead: { rounds: 5, warmup: 1, latencies: [0, 50] },
       startup: { rounds: 3, warmup: 1, idleMs: 500 },
+      tree: { rounds: 2, warmup: 0, idleMs: 1000, settledMs: 6500 },
       concurrency: { rounds: 2, concurrency: 10, latencyMs: 500 },
       big: { sizes: [20 * MiB], rounds: 1, raisedCap: 256 * MiB },
       protocol: { rounds: 1, idleMs: 500 },
@@ -49,6 +51,7 @@ const SETTINGS = short
   : {
       overhead: { rounds: 30, warmup: 3, latencies: [0, 50] },
       startup: { rounds: 15, warmup: 2, idleMs: 1000 },
+      tree: { rounds: 5, warmup: 1, idleMs: 1000, settledMs: 6500 },
       concurrency: { rounds: 3, concurrency: 50, latencyMs: 500 },
       big: { sizes: [20 * MiB, 200 * MiB], rounds: 3, raisedCap: 256 * MiB },
       protocol: { rounds: 3, idleMs: 1000 },
@@ -85,6 +88,10 @@ try {
   if (wanted("startup")) {
     log(`== cold start, idle RSS, tools/list (${SETTINGS.startup.rounds} rounds)`);
     results.startup = await startupSuite(SETTINGS.startup);
+  }
+  if (wanted("tree")) {
+    log(`== process tree after one request per CLI (${SETTINGS.tree.rounds} rounds)`);
+    results.tree = await treeSuite(SETTINGS.tree);
   }
   if (wanted("concurrency")) {
     log(

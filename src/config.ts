@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytesFromEnv } from "./mcp/line-reader.js";
+import { gatewayHomeDir } from "./home.js";
 import { envPositiveInt, envPositiveNumber } from "./number-settings.js";
 import {
   DEFAULT_MAX_AGE_DAYS,
@@ -268,10 +269,8 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   },
 ];
 
-/** The gateway's state directory: `LLM_GATEWAY_HOME`, default `~/.llm-cli-gateway`. */
-export function gatewayHomeDir(env: NodeJS.ProcessEnv): string {
-  return env.LLM_GATEWAY_HOME || join(env.HOME || homedir(), ".llm-cli-gateway");
-}
+// In its own module so the bin can find gateway.db without loading this one (providers, prices).
+export { gatewayHomeDir };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const home = env.HOME || homedir();

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// The bin. It starts reading stdin at once and answers initialize, ping and tools/list while the
-// gateway itself (the MCP SDK, zod, SQLite) loads: see mcp/early-stdio.ts.
+// The bin. It starts reading stdin at once and answers initialize, ping and tools/list itself
+// (mcp/early-stdio.ts); the gateway (the MCP SDK, zod, SQLite) loads on the first other request.
 import { readFileSync } from "node:fs";
 import { parseCommand } from "./cli/args.js";
 import { EarlyStdioTransport } from "./mcp/early-stdio.js";
 import { maxMessageBytesFromEnv } from "./mcp/line-reader.js";
-import { asStartupError } from "./startup-error.js";
 
 const { version } = JSON.parse(
   readFileSync(new URL("../package.json", import.meta.url), "utf8"),
@@ -58,13 +57,32 @@ async function main(): Promise<void> {
     () => toolsList,
     maxMessageBytesFromEnv(process.env),
   );
+  // The gateway (the MCP SDK, zod, SQLite, the spawner process) loads on the first call the
+  // transport cannot answer itself; until then the process is a bare Node (idle RSS, issue #22).
+  transport.whenNeeded(() => void startServing(transport));
   transport.listen();
+  // ...unless a gateway that died left CLIs and jobs behind: they are stopped at start, once the
+  // first answers are out (looking into gateway.db loads SQLite).
+  setTimeout(async () => {
+    const [{ hasDeadPeers }, { gatewayHomeDir }] = await Promise.all([
+      import("./jobs/peer-check.js"),
+      import("./home.js"),
+    ]);
+    if (await hasDeadPeers(gatewayHomeDir(process.env))) transport.needNow();
+  }, 100);
+}
+
+async function startServing(transport: EarlyStdioTransport): Promise<void> {
+  // V8's young generation stays at its first semi-spaces (1 MB) instead of growing to 8 MB each:
+  // about 14 MB less RSS once the gateway has run (docs/PERFORMANCE.md, issue #22).
+  (await import("node:v8")).setFlagsFromString("--semi-space-growth-factor=1");
   try {
     const { startGateway } = await import("./app.js");
     await startGateway(transport, version);
   } catch (err) {
     // initialize may have been answered already: stay up and answer every call with the reason,
     // rather than leave the client's calls unanswered; exit 1 when the client goes.
+    const { asStartupError } = await import("./startup-error.js");
     const failure = asStartupError(err);
     logError(`llm-cli-gateway could not start: ${failure.message}`);
     transport.fail(failure);

@@ -4,8 +4,11 @@ import { markdownTable, num, spread, textTable } from "./table.mjs";
 
 export const TARGETS = {
   overheadMs: 5,
+  overheadOverFloorMs: 2, // issue #22: the gateway's overhead at most the floor's + 2 ms
   coldStartRatio: 1.5,
-  idleRssMb: 60,
+  toolsListColdRatio: 1.1, // issue #22: the first tools/list after a cold start
+  idleRssMb: 55, // issue #22 (issue #9 said 60)
+  treeRssMb: 75, // issue #22: the process tree after one request per CLI, once idle
   toolsListBytes: 20 * 1024, // issue 21: every CLI under 20 KB; KB = 1024 bytes, as in the README's 50 MB cap
   bigRssRatio: 2,
   concurrencyRatio: 1.1,
@@ -20,7 +23,7 @@ export const TARGETS = {
 export function evaluate(results) {
   const out = [];
   const add = (name, target, measured, pass) => out.push({ name, target, measured, pass });
-  const { overhead, startup, concurrency, bigOutput, protocol, cap } = results;
+  const { overhead, startup, concurrency, bigOutput, protocol, cap, tree } = results;
   if (protocol) {
     const b = protocol.bigLine;
     add(
@@ -67,6 +70,13 @@ export function evaluate(results) {
         `${num(m)} ms`,
         m < TARGETS.overheadMs,
       );
+      const f = c.floorOverheadMs.median;
+      add(
+        `overhead ${c.tool} @${c.latencyMs} ms (median) vs the floor's`,
+        `<= floor + ${TARGETS.overheadOverFloorMs} ms`,
+        `${num(m)} ms (floor ${num(f)} ms)`,
+        m <= f + TARGETS.overheadOverFloorMs,
+      );
     }
   }
   if (startup) {
@@ -84,6 +94,13 @@ export function evaluate(results) {
         ratio <= TARGETS.coldStartRatio,
       );
     }
+    const listRatio = g.toolsListMs.median / f.toolsListMs.median;
+    add(
+      "cold start to first tools/list (median), issue #22",
+      `<= ${TARGETS.toolsListColdRatio}x floor`,
+      `${num(listRatio, 2)}x floor`,
+      listRatio <= TARGETS.toolsListColdRatio,
+    );
     const rss = g.idleRssMb.median;
     add(
       "idle RSS after start (median)",
@@ -98,6 +115,20 @@ export function evaluate(results) {
       `${bytes} bytes`,
       bytes < TARGETS.toolsListBytes,
     );
+  }
+  if (tree) {
+    for (const [key, label] of [
+      ["settled", `${tree.settledMs / 1000} s`],
+      ["soon", `${tree.idleMs / 1000} s`],
+    ]) {
+      const v = tree.variants.gateway[key];
+      add(
+        `process tree RSS ${label} after one request per CLI (median)`,
+        `<= ${TARGETS.treeRssMb} MB`,
+        `${num(v.rssMb.median)} MB in ${num(v.processes.median, 0)} process(es), PSS ${num(v.pssMb.median)} MB (floor ${num(tree.variants.floor[key].rssMb.median)} MB)`,
+        v.rssMb.median <= TARGETS.treeRssMb,
+      );
+    }
   }
   if (concurrency) {
     const c = concurrency;
@@ -177,7 +208,7 @@ export function evaluate(results) {
 function sections(results) {
   const parts = [];
   const textTable = (title, headers, rows) => ({ title, headers, rows });
-  const { overhead, startup, concurrency, bigOutput, protocol, targets } = results;
+  const { overhead, startup, concurrency, bigOutput, protocol, targets, tree } = results;
   if (overhead) {
     parts.push(
       textTable(
@@ -220,6 +251,33 @@ function sections(results) {
         ]),
       ),
     );
+    if (tree)
+      parts.push(
+        textTable(
+          `Process tree after one request per CLI (RSS / PSS sums, MB): median / p90 / max over ${tree.rounds} alternated starts`,
+          [
+            "server",
+            `${tree.idleMs / 1000} s after: RSS`,
+            "PSS",
+            "processes",
+            `${tree.settledMs / 1000} s after: RSS`,
+            "PSS",
+            "processes",
+          ],
+          [
+            ["floor (no dependencies)", tree.variants.floor],
+            ["gateway", tree.variants.gateway],
+          ].map(([name, v]) => [
+            name,
+            spread(v.soon.rssMb),
+            spread(v.soon.pssMb),
+            num(v.soon.processes.median, 0),
+            spread(v.settled.rssMb),
+            spread(v.settled.pssMb),
+            num(v.settled.processes.median, 0),
+          ]),
+        ),
+      );
     parts.push(
       textTable(
         "tools/list response",

@@ -8,7 +8,8 @@ import { installFakeClis } from "../../test/fakes/install-fakes.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(HERE, "..", "..");
-export const GATEWAY_MAIN = join(ROOT, "dist", "main.js");
+// BENCH_GATEWAY_MAIN: another build of the gateway (a before/after comparison), dist/main.js otherwise.
+export const GATEWAY_MAIN = process.env.BENCH_GATEWAY_MAIN || join(ROOT, "dist", "main.js");
 export const FLOOR_SERVER = join(ROOT, "bench", "floor-server.mjs");
 export const RELAY = join(ROOT, "bench", "relay.mjs");
 export const BIG_CLI = join(HERE, "big-cli.mjs");

@@ -10,7 +10,12 @@ import { rotate, summarize } from "./stats.mjs";
 export async function startupSuite({ rounds, warmup, idleMs }) {
   const bin = fakeBin();
   const { floorEnv } = await gatewayArgs();
-  const existing = sandbox(bin); // its gateway.db is created by the first (warm-up) start
+  const existing = sandbox(bin);
+  // The usual start finds a gateway.db: the gateway creates it on its first call, not at start.
+  const prime = startServer("gateway", existing);
+  await prime.initialize();
+  await prime.callTool("claude_request", { prompt: "Bench request for claude." });
+  await prime.close();
   const variants = {
     gateway: () => startServer("gateway", existing),
     gatewayNewHome: () => startServer("gateway", sandbox(bin)),

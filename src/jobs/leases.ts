@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { ErrorCategory } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSameProcessAlive, killGroup, processStartTime } from "../process/liveness.js";
+import { isDeadInstance } from "./peer-check.js";
 import type { JobStore } from "../store/jobs.js";
 
 /** A live instance refreshes its lease this often; one not refreshed for LEASE_MS is dead. */
 const HEARTBEAT_MS = 5_000;
-const LEASE_MS = 30_000;
 
 /** How a job ends when the gateway process running it stops first. */
 export const interruptedError = {
@@ -64,11 +64,7 @@ export class Leases {
     store.heartbeat(this.instanceId, now);
     const dead = store
       .instances()
-      .filter(
-        (i) =>
-          i.id !== this.instanceId &&
-          (now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart)),
-      );
+      .filter((i) => i.id !== this.instanceId && isDeadInstance(i, now));
     for (const job of store.openJobsOf(dead.map((i) => i.id))) {
       // Its CLI may have outlived the gateway that started it: it has no one to report to.
       if (job.pid !== null && isSameProcessAlive(job.pid, job.pidStart))

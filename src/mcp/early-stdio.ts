@@ -36,6 +36,7 @@ export class EarlyStdioTransport implements Transport {
   private readonly reader: LineReader;
   /** The id of the initialize request answered early: the server's answer to it is dropped. */
   private answeredInitialize: RequestId | undefined;
+  private onNeeded: (() => void) | undefined;
 
   constructor(
     private readonly version: string,
@@ -51,6 +52,15 @@ export class EarlyStdioTransport implements Transport {
           `Invalid Request: the message is over the limit of ${maxMessageBytes} bytes (LLM_GATEWAY_MAX_MESSAGE_BYTES) and was skipped`,
         ),
     });
+  }
+
+  /**
+   * `needed` runs once, on the first request this transport cannot answer itself (a tools/call, a
+   * tasks/* request): the gateway loads then, not at start, so an idle client window costs a bare
+   * Node process (issue #22).
+   */
+  whenNeeded(needed: () => void): void {
+    this.onNeeded = needed;
   }
 
   /** Starts reading stdin at once. */
@@ -115,6 +125,17 @@ export class EarlyStdioTransport implements Transport {
     });
   }
 
+  /** Runs `needed` now, if it has not run yet. */
+  needNow(): void {
+    this.needed();
+  }
+
+  private needed(): void {
+    const needed = this.onNeeded;
+    this.onNeeded = undefined;
+    needed?.();
+  }
+
   private onLine(text: string): void {
     if (!text.trim()) return;
     const checked = checkLine(text);
@@ -144,8 +165,12 @@ export class EarlyStdioTransport implements Transport {
       case "tools/list":
         return reply(this.toolsList());
       default:
-        if (!this.failure) this.queue.push(message);
-        else if (id !== undefined && method !== undefined) this.refuseFailed(id);
+        if (this.failure) {
+          if (id !== undefined && method !== undefined) this.refuseFailed(id);
+          return;
+        }
+        this.queue.push(message);
+        if (id !== undefined && method !== undefined) this.needed();
     }
   }
 }

@@ -117,6 +117,10 @@ interface Waiting {
  * by SIGKILL) its end of the IPC channel closes, and the helper stops the CLIs it started: none
  * outlives the gateway. (CLIs started from the gateway itself are stopped by the next gateway
  * start: see jobs/leases.ts.)
+ *
+ * The helper stops after `idleMs` with no process of its own running: it is a whole Node process
+ * (about 40 MB RSS, issue #22), and the first start after it costs one fork from the gateway,
+ * at a moment when no CLI of this gateway is running whose output could wait behind it.
  */
 export class HelperSpawner implements Spawner {
   private helper: ChildProcess | undefined;
@@ -125,6 +129,7 @@ export class HelperSpawner implements Spawner {
   /** Helpers that answered at least once: one that fails before that cannot work here. */
   private readonly answered = new WeakSet<ChildProcess>();
   private broken = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   private readonly helperPath: string;
 
@@ -134,7 +139,7 @@ export class HelperSpawner implements Spawner {
    */
   constructor(
     private readonly logger: Logger,
-    private readonly options: { killGraceMs: number; helperPath?: string },
+    private readonly options: { killGraceMs: number; helperPath?: string; idleMs?: number },
   ) {
     this.helperPath =
       options.helperPath ?? fileURLToPath(new URL("./spawner-main.js", import.meta.url));
@@ -142,6 +147,7 @@ export class HelperSpawner implements Spawner {
 
   spawn(request: SpawnRequest): Promise<Started> {
     if (this.broken) return spawnHere.spawn(request);
+    clearTimeout(this.idleTimer);
     const helper = this.start();
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
@@ -163,9 +169,18 @@ export class HelperSpawner implements Spawner {
 
   /** Stops the helper, which first stops (within the kill grace) any process still running. */
   close(): void {
+    clearTimeout(this.idleTimer);
     const helper = this.helper;
     this.helper = undefined;
     if (helper?.connected) helper.disconnect();
+  }
+
+  private stopWhenIdle(): void {
+    if (this.waiting.size) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (!this.waiting.size) this.close();
+    }, this.options.idleMs ?? SPAWNER_IDLE_MS).unref();
   }
 
   private start(): ChildProcess {
@@ -196,9 +211,11 @@ export class HelperSpawner implements Spawner {
     } else if ("pipe" in reply) entry.pipes[reply.pipe] = handle;
     else if ("exit" in reply) {
       this.waiting.delete(reply.id);
+      this.stopWhenIdle();
       entry.exit(reply.exit);
     } else {
       this.waiting.delete(reply.id);
+      this.stopWhenIdle();
       const err: NodeJS.ErrnoException = new Error(reply.error.message);
       if (reply.error.code) err.code = reply.error.code;
       entry.failed?.(err);
@@ -247,6 +264,9 @@ export class HelperSpawner implements Spawner {
     }
   }
 }
+
+/** The helper stops after this long with none of its processes running. */
+export const SPAWNER_IDLE_MS = 5_000;
 
 /** How often to look for a process whose exit report was lost with the spawner process. */
 const ORPHAN_POLL_MS = 250;

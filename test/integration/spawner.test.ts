@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { survivors } from "../helpers/gateway.js";
 
@@ -124,4 +125,49 @@ describe("HelperSpawner (CLIs started by a helper process, their pipes handed ba
     expect([first.stdout, second.stdout]).toEqual(["one\n", "two\n"]);
     expect(lines.join("")).toMatch(/could not start .*started from the gateway itself/);
   });
+
+  it("the helper stops once idle, and the next CLI starts a new one", async () => {
+    const idle = new HelperSpawner(
+      createLogger(false, () => true),
+      {
+        killGraceMs: 300,
+        idleMs: 200,
+      },
+    );
+    try {
+      expect(await survivors(helperPids(), 3000)).toEqual([]); // the other tests' helper
+      const run = () =>
+        runProcess({ ...base, command: process.execPath, args: ["-e", ""], spawner: idle });
+      expect((await run()).exitCode).toBe(0);
+      const first = helperPids();
+      expect(first).toHaveLength(1);
+      expect(await survivors(first, 3000)).toEqual([]);
+      expect((await run()).exitCode).toBe(0);
+      const second = helperPids();
+      expect(second).toHaveLength(1);
+      expect(second).not.toEqual(first);
+    } finally {
+      idle.close();
+    }
+  });
 });
+
+/** This process's spawner helpers still running. */
+function helperPids(): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return (
+          ppid === process.pid &&
+          readFileSync(`/proc/${d}/cmdline`, "utf8").includes("spawner-main.js") &&
+          !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

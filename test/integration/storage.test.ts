@@ -182,6 +182,23 @@ describe("file modes", () => {
     return out;
   }
 
+  it("a client that only connects, lists tools and pings loads no store; its first call does", async () => {
+    const home = newHome();
+    const gatewayHome = join(home, ".llm-cli-gateway");
+    const gw = await start(home);
+    try {
+      expect((await gw.client.listTools()).tools.length).toBeGreaterThan(0);
+      await gw.client.ping();
+      await delay(300);
+      expect(existsSync(gatewayHome)).toBe(false); // issue #22: an idle window costs a bare Node
+      const r = await gw.call("claude_request", { prompt: "x" });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(existsSync(join(gatewayHome, "gateway.db"))).toBe(true);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it("the home is 0700 and its files 0600 whoever creates them first, whatever the umask", async () => {
     const home = newHome();
     const gatewayHome = join(home, ".llm-cli-gateway");
