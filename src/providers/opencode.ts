@@ -12,6 +12,7 @@ import {
   str,
 } from "./parse-util.js";
 import type { LineVerdict, ParsedOutput, Provider, RawRun } from "./types.js";
+import { agentPermissions } from "./agent-permissions.js";
 
 export type { OpencodeOptions };
 
@@ -46,28 +47,7 @@ export const opencodeProvider: Provider<OpencodeOptions> = {
     keepsModel: false,
     latestOption: "resumeLatest",
   },
-  permissions: {
-    requested: (o) => ({
-      bypass: Boolean(o.bypassPermissions),
-      workspaceWrite: Boolean(o.workspaceWrite),
-    }),
-    allowedTools: (o) => o.allowedTools,
-    shellOrWrite: /^(bash|edit|write|patch|multiedit)\b/,
-    withGrant: (o, grant) => ({
-      ...o,
-      bypassPermissions: grant.bypass || undefined,
-      workspaceWrite: (!grant.bypass && grant.workspaceWrite) || undefined,
-      allowedTools: grant.allowedTools,
-    }),
-    fields: {
-      bypassPermissions: { omitted: false, permission: () => "bypass" },
-      workspaceWrite: {
-        omitted: false,
-        permission: (_asked, narrowedBypass) => (narrowedBypass ? "bypass" : "workspaceWrite"),
-      },
-      allowedTools: { omitted: [], permission: () => "shellTools" },
-    },
-  },
+  permissions: agentPermissions(/^(bash|edit|write|patch|multiedit)\b/),
   // The user's own MCP servers (opencode.json `mcp`) stay: opencode has no flag to leave them out.
   strictMcpByDefault: false,
   // step_finish tokens: input without the cached part (cache.read apart), reasoning apart from output.

@@ -19,6 +19,7 @@ import type {
   Provider,
   RawRun,
 } from "./types.js";
+import { agentPermissions } from "./agent-permissions.js";
 
 export type QwenOptions = AgentOptions;
 
@@ -65,32 +66,7 @@ export const qwenProvider: Provider<QwenOptions> = {
   },
   // ~/.qwen/projects/<cwd>/chats/<id>.jsonl: `-r <id>` from another directory finds nothing.
   sessions: { newWithId: true, byDirectory: true, keepsModel: false, latestOption: "resumeLatest" },
-  permissions: {
-    requested: (o) => ({
-      bypass: Boolean(o.bypassPermissions),
-      workspaceWrite: Boolean(o.workspaceWrite),
-    }),
-    allowedTools: (o) => o.allowedTools,
-    shellOrWrite: /^(run_shell_command|write_file|edit|notebook_edit)\b/,
-    withGrant: (o, grant) => ({
-      ...o,
-      bypassPermissions: grant.bypass || undefined,
-      workspaceWrite: (!grant.bypass && grant.workspaceWrite) || undefined,
-      allowedTools: grant.allowedTools,
-    }),
-    fields: {
-      bypassPermissions: { omitted: false, permission: () => "bypass" },
-      workspaceWrite: {
-        omitted: false,
-        permission: (_asked, narrowedBypass) => (narrowedBypass ? "bypass" : "workspaceWrite"),
-        otherReason: (applied) =>
-          applied.bypassPermissions
-            ? "bypassPermissions already allows workspace writes: qwen takes one approval mode"
-            : undefined,
-      },
-      allowedTools: { omitted: [], permission: () => "shellTools" },
-    },
-  },
+  permissions: agentPermissions(/^(run_shell_command|write_file|edit|notebook_edit)\b/),
   strictMcpByDefault: false,
   // OpenAI usage: prompt tokens include the cached ones, completion tokens the reasoning ones.
   tokens: { inputIncludesCacheRead: true, reasoningInOutput: true },
