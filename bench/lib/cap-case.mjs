@@ -34,6 +34,9 @@ async function run() {
   });
   await server.initialize();
   await server.request("tools/list", {});
+  // The gateway loads its modules (SDK, zod, SQLite) on the first tools/call: idle is measured
+  // loaded, so that peak - idle is what the run's output cost.
+  await server.callTool("list_models", {});
   await delay(1000);
   const idleRssMb = memoryOf(server.pid).rssKb / 1024;
   const prompt = `Print ${bytes} bytes.`;
