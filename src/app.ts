@@ -12,14 +12,14 @@ import { createMcpServer, type ServerParts } from "./mcp/server.js";
 import { Pipeline } from "./pipeline/index.js";
 import { Orchestrator } from "./orchestrate/index.js";
 import { Resilience } from "./resilience.js";
-import { openDatabase, type Db } from "./store/db.js";
 import { narrowTree } from "./store/private-files.js";
 import { JobStore } from "./store/jobs.js";
 import { OutputWriter } from "./store/output-writer.js";
 import { Recorder } from "./recorder/writer.js";
-import { GATEWAY_MIGRATIONS } from "./store/schema.js";
+import { gatewayLocation, openGatewayStore, type GatewayLocation } from "./store/open.js";
+import type { SqlDb } from "./store/sql.js";
 import { SessionStore } from "./store/sessions.js";
-import { databaseOpenError } from "./startup-error.js";
+import { databaseOpenError, postgresOpenError } from "./startup-error.js";
 import type { CallerScope } from "./transport/caller.js";
 import { ClientApprovalLog, ClientApprovals } from "./transport/limits.js";
 
@@ -28,7 +28,7 @@ export interface BuiltGateway {
   config: GatewayConfig;
   logger: Logger;
   parts: ServerParts;
-  db: Db;
+  db: SqlDb;
   /** Stops the jobs and closes the stores; the process exits with `code` (0). */
   shutdown(why: string, code?: number): Promise<void>;
   /** Finds out each CLI's version soon after start (list_models shows it without waiting). */
@@ -57,14 +57,14 @@ export function buildGateway(version: string, scope?: CallerScope): BuiltGateway
   const logger = createLogger(config.debug);
   // Owner-only, whatever created the home and its files first (an older version, the umask).
   narrowTree(config.home);
-  const dbPath = join(config.home, "gateway.db");
-  const db = openGatewayDatabase(dbPath);
+  const where = gatewayLocation(config);
+  const db = openGatewayDatabaseAt(where);
   const sessions = new SessionStore(db, scope?.owner);
   const imported = sessions.importLegacyJson(join(config.home, "sessions.json"));
   if (imported)
     logger.info(`Imported ${imported} session(s) from ${join(config.home, "sessions.json")}`);
   const jobStore = new JobStore(db, scope?.owner);
-  const output = new OutputWriter(dbPath, jobStore, logger);
+  const output = new OutputWriter(where, jobStore, logger);
   const spawner = new HelperSpawner(logger, { killGraceMs: config.killGraceMs });
   const resilience = new Resilience(config.resilience, logger);
   const approvals = scope
@@ -136,18 +136,13 @@ export function buildGateway(version: string, scope?: CallerScope): BuiltGateway
   return { config, logger, parts, db, shutdown, probeSoon };
 }
 
-/** gateway.db, or a StartupError that names the file, the cause and the fix (never touching the file). */
-function openGatewayDatabase(dbPath: string): Db {
+/** The gateway store, or a StartupError that names the file or database, the cause and the fix (never touching a file). */
+function openGatewayDatabaseAt(where: GatewayLocation): SqlDb {
   try {
-    const db = openDatabase(dbPath, GATEWAY_MIGRATIONS);
-    // Checkpoints copy the WAL into the database: the output thread, which writes most, does them
-    // (SQLite's default, every 1,000 pages); this thread only as a backstop, off the MCP path.
-    db.pragma("wal_autocheckpoint = 16000");
-    // Pruned job output is overwritten, not left in free pages (the output thread's connection too).
-    db.pragma("secure_delete = ON");
-    return db;
+    return openGatewayStore(where);
   } catch (err) {
-    throw databaseOpenError(dbPath, err);
+    if ("postgres" in where) throw postgresOpenError(where.postgres, err);
+    throw databaseOpenError(where.sqlite, err);
   }
 }
 

@@ -4,6 +4,7 @@ import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytesFromEnv } from "./mcp/line-reader.js";
 import { gatewayHomeDir } from "./home.js";
+import { postgresFromEnv, type PostgresSettings } from "./store/database-config.js";
 import { envPositiveInt, envPositiveNumber } from "./number-settings.js";
 import {
   DEFAULT_MAX_AGE_DAYS,
@@ -66,6 +67,8 @@ export interface GatewayConfig {
   rootOwnedRoots: string[];
   /** Environment handed to every CLI: the gateway's own, with PATH extended. */
   childEnv: NodeJS.ProcessEnv;
+  /** PostgreSQL for sessions, jobs and the flight record (`LLM_GATEWAY_DATABASE_URL`); null: SQLite. */
+  postgres: PostgresSettings | null;
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
@@ -263,6 +266,22 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
     meaning: "browser `Origin`s accepted besides loopback ones, comma-separated (`https://host`)",
   },
   {
+    name: "LLM_GATEWAY_DATABASE_URL",
+    default: "unset (SQLite files in the home)",
+    meaning:
+      "`postgres://user:pass@host/db` or `env` (the `PG*` variables): sessions, jobs and the flight record in PostgreSQL (docs/POSTGRES.md)",
+  },
+  {
+    name: "LLM_GATEWAY_DATABASE_STATEMENT_TIMEOUT_MS",
+    default: "`10000`",
+    meaning: "PostgreSQL: longest any one statement may run before it fails",
+  },
+  {
+    name: "LLM_GATEWAY_DATABASE_CONNECT_TIMEOUT_MS",
+    default: "`5000`",
+    meaning: "PostgreSQL: longest a connection attempt may take (`database_unavailable` after it)",
+  },
+  {
     name: "DEBUG",
     default: "unset",
     meaning: "any value adds `[DEBUG]` lines (the CLI arguments of each run) to the log",
@@ -313,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       ? [absolute(env, "LLM_GATEWAY_GEMINI_SETTINGS_DIR")]
       : [join(gatewayHome, "run"), "/run/llm-cli-gateway"],
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
+    postgres: postgresFromEnv(env),
   };
 }
 

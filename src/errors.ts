@@ -17,6 +17,8 @@ export const ERROR_CATEGORIES = [
   "approval_denied",
   "saturated",
   "interrupted",
+  /** The shared PostgreSQL store could not be reached, or dropped during the request. */
+  "database_unavailable",
   "internal",
 ] as const;
 

@@ -1,4 +1,6 @@
 import { dirname } from "node:path";
+import type { PostgresSettings } from "./store/database-config.js";
+import { describeTarget } from "./store/postgres.js";
 
 /**
  * Why the gateway could not start, said so a user can act on it: the file, the cause, the fix.
@@ -28,6 +30,16 @@ const NOT_WRITABLE =
   /^(EACCES|EPERM|EROFS|ENOTDIR|ENOSPC|EDQUOT|SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM))/;
 
 /** The failure to open `gateway.db` at `path`, named by what the user can do about it. */
+/** PostgreSQL unreachable or refusing at start: which server, why, what to check. */
+export function postgresOpenError(settings: PostgresSettings, err: unknown): StartupError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new StartupError(
+    `PostgreSQL ${describeTarget(settings.url)}`,
+    `cannot be used (${message})`,
+    "check that the server runs and accepts this user (LLM_GATEWAY_DATABASE_URL or the PG* variables), or unset LLM_GATEWAY_DATABASE_URL to use the SQLite files",
+  );
+}
+
 export function databaseOpenError(path: string, err: unknown): StartupError {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);

@@ -1,10 +1,8 @@
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "../approval/policy.js";
 import { loadConfig } from "../config.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
-import { openDatabase } from "../store/db.js";
-import { GATEWAY_MIGRATIONS } from "../store/schema.js";
+import { gatewayLocation, openGatewayStore } from "../store/open.js";
 import { TOKEN_NAME, TokenStore, type TokenRecord } from "../store/tokens.js";
 
 export const TOKEN_USAGE = `Usage:
@@ -66,7 +64,7 @@ export function runTokenCommand(
   }
   const config = loadConfig(env);
   const open = () => {
-    const db = openDatabase(join(config.home, "gateway.db"), GATEWAY_MIGRATIONS);
+    const db = openGatewayStore(gatewayLocation(config), "token");
     return { db, tokens: new TokenStore(db) };
   };
   if (action === "create") {

@@ -1,5 +1,6 @@
 import type { CliName } from "../providers/types.js";
-import { preparedOnce, type Db, type Migration, type Statement } from "./db.js";
+import type { Migration } from "./db.js";
+import type { SqlDb, SqlStatement } from "./sql.js";
 
 export const JOB_STATUSES = [
   "queued",
@@ -181,14 +182,14 @@ const now = () => new Date().toISOString();
 
 /** Jobs and their output in SQLite, shared by every gateway process. */
 export class JobStore {
-  private readonly sql: (text: string) => Statement;
+  private readonly sql: (text: string) => SqlStatement;
 
   /** `clientOf`: the HTTP client whose request is being handled (its jobs carry its name). */
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     private readonly clientOf: () => string | undefined = () => undefined,
   ) {
-    this.sql = preparedOnce(db);
+    this.sql = (text) => db.prepare(text);
   }
 
   registerInstance(instance: Instance): void {
@@ -287,7 +288,7 @@ export class JobStore {
               : `UPDATE jobs SET stdout_chars = ? WHERE id = ?`,
           ).run(end, jobId);
       }
-    })();
+    });
   }
 
   /** Ends a job unless it already ended (a reaper or a cancel may have got there first). */

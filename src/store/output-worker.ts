@@ -1,7 +1,7 @@
 // The output writer's thread (see output-writer.ts): decodes and stores job output in gateway.db
 // with its own connection, so megabytes of CLI output never block the thread answering MCP calls.
 import { parentPort, workerData } from "node:worker_threads";
-import { openDatabase } from "./db.js";
+import { openGatewayStore, type GatewayLocation } from "./open.js";
 import { JobStore, type OutputChunk } from "./jobs.js";
 import { OutputDecoder } from "./output-decoder.js";
 import type { WorkerReply, WorkerRequest } from "./output-writer.js";
@@ -10,8 +10,7 @@ import type { WorkerReply, WorkerRequest } from "./output-writer.js";
 const MAX_TRANSACTION_CHARS = 256 * 1024;
 
 const port = parentPort!;
-const db = openDatabase((workerData as { dbPath: string }).dbPath, []);
-db.pragma("secure_delete = ON"); // see app.ts
+const db = openGatewayStore((workerData as { where: GatewayLocation }).where, "output");
 const store = new JobStore(db);
 const decoder = new OutputDecoder();
 /**

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { Logger } from "../log.js";
 import type { JobStore, OutputChunk, OutputStream } from "./jobs.js";
 import { OutputDecoder } from "./output-decoder.js";
+import type { GatewayLocation } from "./open.js";
 
 export type WorkerRequest =
   | { chunk: { jobId: string; stream: OutputStream; bytes: Uint8Array } }
@@ -42,7 +43,7 @@ export class OutputWriter {
   private readonly lent = new WeakSet<ArrayBuffer>();
 
   constructor(
-    private readonly dbPath: string,
+    private readonly where: GatewayLocation,
     private readonly store: JobStore,
     private readonly logger: Logger,
   ) {}
@@ -135,7 +136,7 @@ export class OutputWriter {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL("./output-worker.js", import.meta.url), {
-      workerData: { dbPath: this.dbPath },
+      workerData: { where: this.where },
       // Its live data is small (one transaction's text): a small young generation makes V8 collect
       // the decoded and redacted strings early instead of growing the heap.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },

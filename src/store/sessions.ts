@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Usage } from "../providers/types.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
-import { preparedOnce, type Db, type Statement } from "./db.js";
+import type { SqlDb, SqlStatement } from "./sql.js";
 
 export interface SessionRecord {
   /** The gateway's id. Equal to nativeId except for codex sessions made by session_create and imported ones. */
@@ -78,17 +78,17 @@ const defaultDescription = (cli: CliName) => `${cli[0]!.toUpperCase()}${cli.slic
 
 /** Gateway sessions in SQLite. Every write is one statement or one transaction: safe across processes. */
 export class SessionStore {
-  private readonly sql: (text: string) => Statement;
+  private readonly sql: (text: string) => SqlStatement;
 
   /**
    * `clientOf`: the HTTP client whose request is being handled. With one, every read and write
    * sees only that client's sessions (and its own active sessions); without one (stdio), all.
    */
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     private readonly clientOf: () => string | undefined = () => undefined,
   ) {
-    this.sql = preparedOnce(db);
+    this.sql = (text) => db.prepare(text);
   }
 
   /** The SQL condition (after WHERE ...) and parameter limiting a query to the caller's sessions. */
@@ -217,36 +217,32 @@ export class SessionStore {
   }
 
   delete(id: string): boolean {
-    return this.db
-      .transaction(() => {
-        const [mine, client] = this.scoped();
-        const row = this.sql(`DELETE FROM sessions WHERE id = ?${mine} RETURNING cli`).get(
-          id,
-          ...client,
-        ) as { cli: string } | undefined;
-        if (row) this.remember(id, row.cli, new Date().toISOString());
-        return row !== undefined;
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      const [mine, client] = this.scoped();
+      const row = this.sql(`DELETE FROM sessions WHERE id = ?${mine} RETURNING cli`).get(
+        id,
+        ...client,
+      ) as { cli: string } | undefined;
+      if (row) this.remember(id, row.cli, new Date().toISOString());
+      return row !== undefined;
+    });
   }
 
   clearAll(cli?: CliName): number {
-    return this.db
-      .transaction(() => {
-        const [mine, client] = this.scoped();
-        const rows = (
-          cli
-            ? this.sql(`DELETE FROM sessions WHERE cli = ?${mine} RETURNING id, cli`).all(
-                cli,
-                ...client,
-              )
-            : this.sql(`DELETE FROM sessions WHERE 1${mine} RETURNING id, cli`).all(...client)
-        ) as { id: string; cli: string }[];
-        const now = new Date().toISOString();
-        for (const r of rows) this.remember(r.id, r.cli, now);
-        return rows.length;
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      const [mine, client] = this.scoped();
+      const rows = (
+        cli
+          ? this.sql(`DELETE FROM sessions WHERE cli = ?${mine} RETURNING id, cli`).all(
+              cli,
+              ...client,
+            )
+          : this.sql(`DELETE FROM sessions WHERE 1${mine} RETURNING id, cli`).all(...client)
+      ) as { id: string; cli: string }[];
+      const now = new Date().toISOString();
+      for (const r of rows) this.remember(r.id, r.cli, now);
+      return rows.length;
+    });
   }
 
   /**
@@ -259,47 +255,45 @@ export class SessionStore {
     gatewaySessionId: string | undefined,
     run: RunRecord,
   ): SessionRecord | undefined {
-    return this.db
-      .transaction(() => {
-        let id = gatewaySessionId;
-        if (!id) {
-          if (!run.nativeSessionId) return undefined;
-          id = this.find(cli, run.nativeSessionId)?.id;
-          if (!id)
-            id = this.create({
-              cli,
-              id: this.freeId(run.nativeSessionId),
-              nativeId: run.nativeSessionId,
-              started: true,
-              cwd: run.cwd,
-              model: run.model,
-            }).id;
-        }
-        const u = run.usage;
-        this.sql(
-          `UPDATE sessions SET
+    return this.db.transaction(() => {
+      let id = gatewaySessionId;
+      if (!id) {
+        if (!run.nativeSessionId) return undefined;
+        id = this.find(cli, run.nativeSessionId)?.id;
+        if (!id)
+          id = this.create({
+            cli,
+            id: this.freeId(run.nativeSessionId),
+            nativeId: run.nativeSessionId,
+            started: true,
+            cwd: run.cwd,
+            model: run.model,
+          }).id;
+      }
+      const u = run.usage;
+      this.sql(
+        `UPDATE sessions SET
              native_id = COALESCE(native_id, ?), started = started OR ?, cwd = COALESCE(cwd, ?), model = COALESCE(?, model),
              last_used_at = ?, request_count = request_count + 1,
              input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
              cache_write_tokens = cache_write_tokens + ?, reasoning_tokens = reasoning_tokens + ?, cost_usd = cost_usd + ?
            WHERE id = ?`,
-        ).run(
-          run.nativeSessionId ?? null,
-          run.nativeSessionId ? 1 : 0,
-          run.cwd,
-          run.model ?? null,
-          new Date().toISOString(),
-          u.inputTokens ?? 0,
-          u.outputTokens ?? 0,
-          u.cacheReadTokens ?? 0,
-          u.cacheWriteTokens ?? 0,
-          u.reasoningTokens ?? 0,
-          run.costUsd ?? 0,
-          id,
-        );
-        return this.get(id);
-      })
-      .immediate();
+      ).run(
+        run.nativeSessionId ?? null,
+        run.nativeSessionId ? 1 : 0,
+        run.cwd,
+        run.model ?? null,
+        new Date().toISOString(),
+        u.inputTokens ?? 0,
+        u.outputTokens ?? 0,
+        u.cacheReadTokens ?? 0,
+        u.cacheWriteTokens ?? 0,
+        u.reasoningTokens ?? 0,
+        run.costUsd ?? 0,
+        id,
+      );
+      return this.get(id);
+    });
   }
 
   /** A deleted session, so that using it says so; an HTTP client's, under its name. */
@@ -331,43 +325,41 @@ export class SessionStore {
    */
   importLegacyJson(path: string): number {
     if (!existsSync(path)) return 0;
-    return this.db
-      .transaction(() => {
-        if (this.sql(`SELECT 1 FROM meta WHERE key = 'sessions_json_imported'`).get()) return 0;
-        this.sql(`INSERT INTO meta VALUES ('sessions_json_imported', ?)`).run(
-          new Date().toISOString(),
-        );
-        let data: {
-          sessions?: Record<string, LegacySession>;
-          activeSession?: Record<string, string | null>;
-        };
-        try {
-          data = JSON.parse(readFileSync(path, "utf8"));
-        } catch {
-          return 0;
-        }
-        const insert = this.sql(
-          `INSERT OR IGNORE INTO sessions (id, cli, description, created_at, last_used_at) VALUES (?, ?, ?, ?, ?)`,
-        );
-        let count = 0;
-        for (const s of Object.values(data.sessions ?? {})) {
-          if (!s?.id || !(CLI_NAMES as readonly string[]).includes(s.cli)) continue;
-          const created = s.createdAt ?? new Date().toISOString();
-          count += insert.run(
-            s.id,
-            s.cli,
-            s.description ?? defaultDescription(s.cli as CliName),
-            created,
-            s.lastUsedAt ?? created,
-          ).changes;
-        }
-        for (const [cli, id] of Object.entries(data.activeSession ?? {})) {
-          if (id && (CLI_NAMES as readonly string[]).includes(cli) && this.get(id)?.cli === cli)
-            this.setActive(cli as CliName, id);
-        }
-        return count;
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      if (this.sql(`SELECT 1 FROM meta WHERE key = 'sessions_json_imported'`).get()) return 0;
+      this.sql(`INSERT INTO meta VALUES ('sessions_json_imported', ?)`).run(
+        new Date().toISOString(),
+      );
+      let data: {
+        sessions?: Record<string, LegacySession>;
+        activeSession?: Record<string, string | null>;
+      };
+      try {
+        data = JSON.parse(readFileSync(path, "utf8"));
+      } catch {
+        return 0;
+      }
+      const insert = this.sql(
+        `INSERT OR IGNORE INTO sessions (id, cli, description, created_at, last_used_at) VALUES (?, ?, ?, ?, ?)`,
+      );
+      let count = 0;
+      for (const s of Object.values(data.sessions ?? {})) {
+        if (!s?.id || !(CLI_NAMES as readonly string[]).includes(s.cli)) continue;
+        const created = s.createdAt ?? new Date().toISOString();
+        count += insert.run(
+          s.id,
+          s.cli,
+          s.description ?? defaultDescription(s.cli as CliName),
+          created,
+          s.lastUsedAt ?? created,
+        ).changes;
+      }
+      for (const [cli, id] of Object.entries(data.activeSession ?? {})) {
+        if (id && (CLI_NAMES as readonly string[]).includes(cli) && this.get(id)?.cli === cli)
+          this.setActive(cli as CliName, id);
+      }
+      return count;
+    });
   }
 }
 

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { ApprovalPolicy } from "../approval/policy.js";
 import type { CliName } from "../providers/types.js";
-import { preparedOnce, type Db, type Migration, type Statement } from "./db.js";
+import type { Migration } from "./db.js";
+import type { SqlDb, SqlStatement } from "./sql.js";
 
 /**
  * HTTP clients: bearer tokens (only their SHA-256 is stored), and the owner of each session and
@@ -61,10 +62,10 @@ const toRecord = (r: Row): TokenRecord => ({
 
 /** The tokens table of gateway.db. The token itself is shown once, at creation, and never stored. */
 export class TokenStore {
-  private readonly sql: (text: string) => Statement;
+  private readonly sql: (text: string) => SqlStatement;
 
-  constructor(db: Db) {
-    this.sql = preparedOnce(db);
+  constructor(db: SqlDb) {
+    this.sql = (text) => db.prepare(text);
   }
 
   /** A new token under a name not in use; returns the secret (the only time it exists in full). */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runTokenCommand } from "../../src/cli/token.js";
 import { openDatabase } from "../../src/store/db.js";
+import { SqliteDb } from "../../src/store/sql.js";
 import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
 import { TokenStore } from "../../src/store/tokens.js";
 import { BoundedEventStore } from "../../src/transport/event-store.js";
@@ -66,7 +67,7 @@ describe("Host and Origin", () => {
 describe("tokens", () => {
   it("verifies a token by its hash only, and not after revocation", () => {
     const db = openDatabase(join(dir, "t.db"), GATEWAY_MIGRATIONS);
-    const tokens = new TokenStore(db);
+    const tokens = new TokenStore(new SqliteDb(db));
     const { token } = tokens.create({ name: "ci", clis: ["claude"], concurrency: 2 });
     expect(token).toMatch(/^lcg_[A-Za-z0-9_-]{43}$/);
     expect(tokens.verify(token)).toMatchObject({ name: "ci", clis: ["claude"], concurrency: 2 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/db.js";
+import { SqliteDb } from "../../src/store/sql.js";
 import { JOB_MIGRATIONS, JobStore } from "../../src/store/jobs.js";
 import { OutputDecoder } from "../../src/store/output-decoder.js";
 import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
@@ -42,13 +43,13 @@ describe("JobStore output", () => {
       .run();
     old.close();
 
-    const store = new JobStore(openDatabase(path, GATEWAY_MIGRATIONS));
+    const store = new JobStore(new SqliteDb(openDatabase(path, GATEWAY_MIGRATIONS)));
     expect(store.readOutput("j", "stdout", 0, 100)).toBe("hello world");
     expect(store.readOutput("j", "stdout", 3, 4)).toBe("lo w");
   });
 
   it("appends chunks in one transaction and drops those of jobs deleted meanwhile", () => {
-    const store = new JobStore(openDatabase(dbPath(), GATEWAY_MIGRATIONS));
+    const store = new JobStore(new SqliteDb(openDatabase(dbPath(), GATEWAY_MIGRATIONS)));
     store.insert(job("a"));
     store.appendOutput([
       { jobId: "a", stream: "stdout", start: 0, text: "one " },

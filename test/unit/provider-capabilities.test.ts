@@ -8,6 +8,7 @@ import { claudeProvider } from "../../src/providers/claude.js";
 import type { Provider } from "../../src/providers/types.js";
 import { resolveSession } from "../../src/session-plan.js";
 import { openDatabase } from "../../src/store/db.js";
+import { SqliteDb } from "../../src/store/sql.js";
 import { SESSION_MIGRATIONS, SessionStore } from "../../src/store/sessions.js";
 
 /** A made-up CLI's permission options: nothing of claude's, codex's or gemini's. */
@@ -83,7 +84,9 @@ describe("the session rules follow a provider's declared session capabilities", 
   let store: SessionStore;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "llm-gateway-capabilities-"));
-    store = new SessionStore(openDatabase(join(dir, "sessions.db"), SESSION_MIGRATIONS));
+    store = new SessionStore(
+      new SqliteDb(openDatabase(join(dir, "sessions.db"), SESSION_MIGRATIONS)),
+    );
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/db.js";
+import { SqliteDb } from "../../src/store/sql.js";
 import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
 import { SessionStore, SESSIONS_ANY_CLI_MIGRATION } from "../../src/store/sessions.js";
 
@@ -31,13 +32,13 @@ describe("sessions.cli holds any provider's name", () => {
 
   it("keeps every session, the active ones and the cascade across the rebuild", () => {
     const path = dbPath();
-    const old = new SessionStore(openDatabase(path, before));
+    const old = new SessionStore(new SqliteDb(openDatabase(path, before)));
     const a = old.create({ cli: "claude", description: "first" });
     const b = old.create({ cli: "codex", description: "second", id: "b-id", nativeId: "native-b" });
     old.setActive("codex", b.id);
 
     const db = openDatabase(path, GATEWAY_MIGRATIONS);
-    const store = new SessionStore(db);
+    const store = new SessionStore(new SqliteDb(db));
     expect(store.get(a.id)).toMatchObject({ cli: "claude", description: "first" });
     expect(store.find("codex", "native-b")?.id).toBe("b-id");
     expect(store.active("codex")?.id).toBe("b-id");
