@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: "fast",
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+          globalSetup: ["test/helpers/pg-global-setup.ts"],
           testTimeout: 20_000,
         },
       },
