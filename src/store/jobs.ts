@@ -183,6 +183,8 @@ const now = () => new Date().toISOString();
 /** Jobs and their output in SQLite, shared by every gateway process. */
 export class JobStore {
   private readonly sql: (text: string) => SqlStatement;
+  /** The column that orders rows as they were inserted (SQLite's rowid; PostgreSQL's seq). */
+  private readonly insertionOrder: string;
 
   /** `clientOf`: the HTTP client whose request is being handled (its jobs carry its name). */
   constructor(
@@ -190,11 +192,14 @@ export class JobStore {
     private readonly clientOf: () => string | undefined = () => undefined,
   ) {
     this.sql = (text) => db.prepare(text);
+    this.insertionOrder = db.dialect === "sqlite" ? "rowid" : "seq";
   }
 
   registerInstance(instance: Instance): void {
     this.sql(
-      `INSERT OR REPLACE INTO instances (id, pid, pid_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO instances (id, pid, pid_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, pid_start = excluded.pid_start,
+           started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
     ).run(instance.id, instance.pid, instance.pidStart, now(), instance.heartbeatAt);
   }
 
@@ -255,9 +260,9 @@ export class JobStore {
   /** The CLI jobs of a consult/review job, oldest first. */
   children(parentId: string): JobRow[] {
     return (
-      this.sql(`SELECT * FROM jobs WHERE parent_id = ? ORDER BY created_at, rowid`).all(
-        parentId,
-      ) as Row[]
+      this.sql(
+        `SELECT * FROM jobs WHERE parent_id = ? ORDER BY created_at, ${this.insertionOrder}`,
+      ).all(parentId) as Row[]
     ).map(toJob);
   }
 
@@ -278,7 +283,7 @@ export class JobStore {
       for (const { jobId, stream, start, text } of chunks) {
         const end = start + text.length;
         const stored = this.sql(
-          `INSERT INTO job_output (job_id, stream, start, end, text)
+          `INSERT INTO job_output (job_id, stream, start, "end", text)
              SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?)`,
         ).run(jobId, stream, start, end, text, jobId);
         if (stored.changes)
@@ -323,7 +328,7 @@ export class JobStore {
   /** The text of [offset, offset + maxChars) of one stream. */
   readOutput(id: string, stream: OutputStream, offset: number, maxChars: number): string {
     const rows = this.sql(
-      `SELECT start, text FROM job_output WHERE job_id = ? AND stream = ? AND start < ? AND end > ? ORDER BY start`,
+      `SELECT start, text FROM job_output WHERE job_id = ? AND stream = ? AND start < ? AND "end" > ? ORDER BY start`,
     ).all(id, stream, offset + maxChars, offset) as { start: number; text: string }[];
     let text = "";
     for (const row of rows) {

@@ -162,7 +162,9 @@ export class SessionStore {
           cli,
           ...client,
         )
-      : this.sql(`SELECT * FROM sessions WHERE 1${mine} ORDER BY last_used_at DESC`).all(...client);
+      : this.sql(`SELECT * FROM sessions WHERE TRUE${mine} ORDER BY last_used_at DESC`).all(
+          ...client,
+        );
     return (rows as Row[]).map(toRecord);
   }
 
@@ -184,7 +186,7 @@ export class SessionStore {
 
   activeIds(): Record<CliName, string | null> {
     const [table, mine, client] = this.activeTable();
-    const rows = this.sql(`SELECT cli, session_id FROM ${table} a WHERE 1${mine}`).all(
+    const rows = this.sql(`SELECT cli, session_id FROM ${table} a WHERE TRUE${mine}`).all(
       ...client,
     ) as {
       cli: CliName;
@@ -237,7 +239,7 @@ export class SessionStore {
               cli,
               ...client,
             )
-          : this.sql(`DELETE FROM sessions WHERE 1${mine} RETURNING id, cli`).all(...client)
+          : this.sql(`DELETE FROM sessions WHERE TRUE${mine} RETURNING id, cli`).all(...client)
       ) as { id: string; cli: string }[];
       const now = new Date().toISOString();
       for (const r of rows) this.remember(r.id, r.cli, now);
@@ -273,7 +275,7 @@ export class SessionStore {
       const u = run.usage;
       this.sql(
         `UPDATE sessions SET
-             native_id = COALESCE(native_id, ?), started = started OR ?, cwd = COALESCE(cwd, ?), model = COALESCE(?, model),
+             native_id = COALESCE(native_id, ?), started = CASE WHEN ? = 1 THEN 1 ELSE started END, cwd = COALESCE(cwd, ?), model = COALESCE(?, model),
              last_used_at = ?, request_count = request_count + 1,
              input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
              cache_write_tokens = cache_write_tokens + ?, reasoning_tokens = reasoning_tokens + ?, cost_usd = cost_usd + ?
@@ -301,11 +303,13 @@ export class SessionStore {
     const client = this.clientOf();
     if (client === undefined)
       this.sql(
-        `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at) VALUES (?, ?, ?)`,
+        `INSERT INTO deleted_sessions (id, cli, deleted_at) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET cli = excluded.cli, deleted_at = excluded.deleted_at, owner = NULL`,
       ).run(id, cli, at);
     else
       this.sql(
-        `INSERT OR REPLACE INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)`,
+        `INSERT INTO deleted_sessions (id, cli, deleted_at, owner) VALUES (?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET cli = excluded.cli, deleted_at = excluded.deleted_at, owner = excluded.owner`,
       ).run(id, cli, at, client);
   }
 
@@ -340,7 +344,7 @@ export class SessionStore {
         return 0;
       }
       const insert = this.sql(
-        `INSERT OR IGNORE INTO sessions (id, cli, description, created_at, last_used_at) VALUES (?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, cli, description, created_at, last_used_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       );
       let count = 0;
       for (const s of Object.values(data.sessions ?? {})) {

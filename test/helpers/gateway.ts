@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { freshPgDatabase } from "./postgres.js";
 
 export const MAIN = resolve(import.meta.dirname, "../../dist/main.js");
 
@@ -26,6 +27,7 @@ export async function startGateway(
   options: { home?: string; cwd?: string; client?: Client; umask?: string } = {},
 ): Promise<StartedGateway> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), "llm-gateway-test-"));
+  const database = await testDatabaseFor(home);
   let stderr = "";
   // With a umask (e.g. "000"), through a shell that sets it: what the gateway creates must not depend on it.
   const transport = new StdioClientTransport({
@@ -40,6 +42,7 @@ export async function startGateway(
       HOME: home,
       TMPDIR: process.env.TMPDIR ?? tmpdir(),
       LLM_GATEWAY_HOME: join(home, ".llm-cli-gateway"),
+      ...database,
       ...env,
     },
   });
@@ -60,6 +63,19 @@ export async function startGateway(
       if (!options.home) rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+const databases = new Map<string, string>();
+
+/**
+ * LLM_GATEWAY_TEST_BACKEND=postgres (.ci/run's PostgreSQL pass): each test home gets its own
+ * database, kept across restarts of a gateway in the same home.
+ */
+export async function testDatabaseFor(home: string): Promise<Record<string, string>> {
+  if (process.env.LLM_GATEWAY_TEST_BACKEND !== "postgres") return {};
+  let url = databases.get(home);
+  if (!url) databases.set(home, (url = await freshPgDatabase()));
+  return { LLM_GATEWAY_DATABASE_URL: url };
 }
 
 /** A tool result's structuredContent, its fields read loosely (the assertions check them). */
