@@ -104,8 +104,8 @@ function driverThread(): void {
 
 export class PostgresDb implements SqlDb {
   readonly dialect = "postgres" as const;
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
+  private worker!: Worker;
+  private port!: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly statements = new Map<string, SqlStatement>();
   private depth = 0;
@@ -117,20 +117,25 @@ export class PostgresDb implements SqlDb {
   constructor(private readonly options: PostgresOptions) {
     if (!/^[a-z_][a-z0-9_]*$/.test(options.schema))
       throw new Error(`not a schema name: ${options.schema}`);
+    this.startDriver();
+    this.exec("SELECT 1");
+  }
+
+  /** A new driver thread (at start, and in place of one that stopped answering). */
+  private startDriver(): void {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(`(${driverThread.toString()})()`, {
       eval: true,
       workerData: {
         pgPath: createRequire(import.meta.url).resolve("pg"),
-        options,
+        options: this.options,
         port: port2,
         flag: this.signal.buffer,
       },
       transferList: [port2],
     });
     this.worker.unref();
-    this.exec("SELECT 1");
   }
 
   prepare(sql: string): SqlStatement {
@@ -188,7 +193,12 @@ export class PostgresDb implements SqlDb {
     this.port.postMessage({ ...request, connection: this.txConnection });
     const waitMs = this.options.statementTimeoutMs + this.options.connectTimeoutMs + 5_000;
     if (Atomics.wait(this.signal, 0, 0, waitMs) === "timed-out") {
-      this.close();
+      // Its late answer must not be taken for the next statement's: a new thread, a new
+      // connection; the open transaction (if any) is lost with the old one.
+      void this.worker.terminate();
+      this.port.close();
+      this.startDriver();
+      if (this.depth > 0) this.txConnection = -1;
       throw unavailable(this.options, `no answer in ${waitMs} ms`);
     }
     const reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;
