@@ -4,9 +4,16 @@ import type { PostgresSettings } from "../store/database-config.js";
 import { GATEWAY_SCHEMA } from "../store/open.js";
 import { GATEWAY_PG_MIGRATIONS } from "../store/pg-schema.js";
 import { describeTarget } from "../store/postgres.js";
-import type { CheckReport } from "./doctor-checks.js";
 
-export async function checkPostgres(settings: PostgresSettings): Promise<CheckReport> {
+/** One of doctor's checks (doctor-checks.ts's CheckReport: that module imports this one). */
+export interface DatabaseCheck {
+  name: "database";
+  ok: boolean;
+  detail: string;
+  problems: { problem: string; fix: string }[];
+}
+
+export async function checkPostgres(settings: PostgresSettings): Promise<DatabaseCheck> {
   const target = `PostgreSQL ${describeTarget(settings.url)}`;
   const latest = GATEWAY_PG_MIGRATIONS.length;
   const { default: pg } = await import("pg");
