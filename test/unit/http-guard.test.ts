@@ -81,6 +81,8 @@ describe.each(BACKENDS)("tokens on %s", (backend) => {
     expect(tokens.revoke("ci")).toBe(false);
     expect(tokens.verify(token)).toBeUndefined();
     expect(tokens.list().map((t) => t.name)).toEqual(["other"]);
+    for (const name of ["b", "B", "a"]) tokens.create({ name });
+    expect(tokens.list().map((t) => t.name)).toEqual(["B", "a", "b", "other"]); // byte order
   });
 });
 
