@@ -14,6 +14,7 @@ import {
   type CliInstall,
 } from "../process/cli-probe.js";
 import { PROVIDERS } from "../providers/index.js";
+import { checkPostgres } from "./doctor-postgres.js";
 import type { CliName, Provider } from "../providers/types.js";
 
 export const MIN_NODE = "20.19.0";
@@ -81,7 +82,11 @@ export async function gatherDoctorReport(env: NodeJS.ProcessEnv): Promise<Doctor
     ),
   );
   const checks = [configCheck];
-  if (config) checks.push(checkHome(config.home), ...checkDatabases(config), checkMcp(config));
+  if (config) {
+    checks.push(checkHome(config.home), ...checkDatabases(config));
+    if (config.postgres) checks.push(await checkPostgres(config.postgres));
+    checks.push(checkMcp(config));
+  }
   const usableClis = clis.filter((c) => c.usable).map((c) => c.name);
   return { ok: usableClis.length > 0, usableClis, node, clis, checks };
 }
@@ -204,7 +209,10 @@ export function checkHome(home: string): CheckReport {
 
 function checkDatabases(config: GatewayConfig): CheckReport[] {
   const paths: [string, string | null][] = [
-    ["gateway.db", join(config.home, "gateway.db")],
+    // With LLM_GATEWAY_DATABASE_URL the store is in PostgreSQL ("database", doctor-postgres.ts).
+    ...(config.postgres
+      ? []
+      : [["gateway.db", join(config.home, "gateway.db")] as [string, string]]),
     ["logs.db", config.recorder.path],
   ];
   return paths.map(([name, path]) => {

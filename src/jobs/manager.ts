@@ -210,10 +210,35 @@ export class JobManager {
 
   private launch(job: Job): void {
     this.running.set(job.id, job);
-    // Another gateway process may have cancelled it while it waited here.
-    if (this.o.store.get(job.id)?.cancelRequested)
-      this.settle(job, canceledBeforeStart(job), "canceled");
-    else void this.execute(job);
+    try {
+      // Another gateway process may have cancelled it while it waited here.
+      if (this.o.store.get(job.id)?.cancelRequested)
+        this.settle(job, canceledBeforeStart(job), "canceled");
+      else void this.execute(job).catch((err: unknown) => this.storeFailed(job, err));
+    } catch (err) {
+      this.storeFailed(job, err);
+    }
+  }
+
+  /**
+   * The store failed around the run (PostgreSQL dropped: database_unavailable): the caller gets
+   * that failure, typed, and the gateway goes on; the job's end is stored once the store answers.
+   */
+  private storeFailed(job: Job, err: unknown): void {
+    if (!this.running.delete(job.id)) return; // settled already
+    const error = err instanceof GatewayError ? err : new GatewayError("internal", String(err));
+    this.o.logger.error(`job ${job.id}: not stored: ${error.message}`);
+    const result = job.spec.failed(error.category, error.message);
+    job.resolve({ result, status: "failed" });
+    const retry = (): void => {
+      try {
+        this.o.store.finish(job.id, "failed", storedOutcome(job.spec.kind, result));
+      } catch {
+        if (!this.closing) setTimeout(retry, 2000).unref();
+      }
+    };
+    setTimeout(retry, 1000).unref();
+    this.pump();
   }
 
   private async execute(job: Job): Promise<void> {

@@ -285,7 +285,7 @@ export class JobStore {
         const stored = this.sql(
           `INSERT INTO job_output (job_id, stream, start, "end", text)
              SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?)`,
-        ).run(jobId, stream, start, end, text, jobId);
+        ).run(jobId, stream, start, end, this.storable(text), jobId);
         if (stored.changes)
           this.sql(
             stream === "stderr"
@@ -294,6 +294,16 @@ export class JobStore {
           ).run(end, jobId);
       }
     });
+  }
+
+  /**
+   * PostgreSQL's text cannot hold NUL, which a CLI may print: it is stored as U+FFFD, one UTF-16
+   * unit for one, so every offset stays where it was.
+   */
+  private storable(text: string): string {
+    return this.db.dialect === "postgres" && text.includes("\0")
+      ? text.replaceAll("\0", "\uFFFD")
+      : text;
   }
 
   /** Ends a job unless it already ended (a reaper or a cancel may have got there first). */
@@ -349,7 +359,9 @@ export class JobStore {
 
   list(limit: number): JobRow[] {
     return (
-      this.sql(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`).all(limit) as Row[]
+      this.sql(
+        `SELECT * FROM jobs ORDER BY created_at DESC, ${this.insertionOrder} DESC LIMIT ?`,
+      ).all(limit) as Row[]
     ).map(toJob);
   }
 

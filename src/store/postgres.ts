@@ -32,8 +32,15 @@ interface Request {
   params?: SqlValue[];
   /** Several statements, no parameters (simple query protocol). */
   script?: boolean;
+  /**
+   * Inside a transaction: the connection it began on. Never a new one: statements after a drop
+   * would otherwise run outside the transaction, half its writes committed.
+   */
+  connection?: number;
 }
-type Reply = { rows: unknown[]; changes: number } | { error: string; code?: string; lost: boolean };
+type Reply =
+  | { rows: unknown[]; changes: number; connection: number }
+  | { error: string; code?: string; lost: boolean };
 
 /**
  * The driver's thread, written as a function and started from its own text (`eval`), so it runs
@@ -53,6 +60,7 @@ function driverThread(): void {
     query: (...a: unknown[]) => Promise<{ rows: unknown[]; rowCount: number }>;
   } | null = null;
   const lostCodes = /^(08|57P0[123])/; // connection exceptions, admin/crash shutdown
+  let connections = 0;
   async function connect() {
     const c = new pg.Client({
       connectionString: options.url || undefined,
@@ -65,17 +73,22 @@ function driverThread(): void {
       if (client === c) client = null;
     });
     await c.connect();
+    connections++;
     return c;
   }
   port.on("message", async (req: Request) => {
     let reply: Reply;
     try {
+      if (req.connection !== undefined && (client === null || req.connection !== connections))
+        throw Object.assign(new Error("the connection dropped during a transaction"), {
+          code: "08006",
+        });
       client ??= await connect();
       const res = req.script
         ? await client!.query(req.sql)
         : await client!.query(req.sql, req.params);
       const last = Array.isArray(res) ? res[res.length - 1] : res;
-      reply = { rows: last?.rows ?? [], changes: last?.rowCount ?? 0 };
+      reply = { rows: last?.rows ?? [], changes: last?.rowCount ?? 0, connection: connections };
     } catch (err) {
       const e = err as { message?: string; code?: string };
       // Not an SQLSTATE (ECONNREFUSED, a timeout...) or a connection class one: the link is gone.
@@ -91,31 +104,38 @@ function driverThread(): void {
 
 export class PostgresDb implements SqlDb {
   readonly dialect = "postgres" as const;
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
+  private worker!: Worker;
+  private port!: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly statements = new Map<string, SqlStatement>();
   private depth = 0;
+  /** The connection the open transaction began on (see Request.connection). */
+  private txConnection: number | undefined;
   private closed = false;
 
   /** Connects now: an unreachable database fails here, at start, with the reason. */
   constructor(private readonly options: PostgresOptions) {
     if (!/^[a-z_][a-z0-9_]*$/.test(options.schema))
       throw new Error(`not a schema name: ${options.schema}`);
+    this.startDriver();
+    this.exec("SELECT 1");
+  }
+
+  /** A new driver thread (at start, and in place of one that stopped answering). */
+  private startDriver(): void {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(`(${driverThread.toString()})()`, {
       eval: true,
       workerData: {
         pgPath: createRequire(import.meta.url).resolve("pg"),
-        options,
+        options: this.options,
         port: port2,
         flag: this.signal.buffer,
       },
       transferList: [port2],
     });
     this.worker.unref();
-    this.exec("SELECT 1");
   }
 
   prepare(sql: string): SqlStatement {
@@ -139,7 +159,10 @@ export class PostgresDb implements SqlDb {
 
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
-    this.exec(`BEGIN; SELECT pg_advisory_xact_lock(hashtext('${this.options.schema}'))`);
+    this.txConnection = this.call({
+      sql: `BEGIN; SELECT pg_advisory_xact_lock(hashtext('${this.options.schema}'))`,
+      script: true,
+    }).connection;
     this.depth++;
     try {
       const value = fn();
@@ -154,6 +177,7 @@ export class PostgresDb implements SqlDb {
       throw err;
     } finally {
       this.depth--;
+      this.txConnection = undefined;
     }
   }
 
@@ -163,13 +187,18 @@ export class PostgresDb implements SqlDb {
     void this.worker.terminate();
   }
 
-  private call(request: Request): { rows: unknown[]; changes: number } {
+  private call(request: Request): { rows: unknown[]; changes: number; connection: number } {
     if (this.closed) throw unavailable(this.options, "the connection is closed");
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage(request);
+    this.port.postMessage({ ...request, connection: this.txConnection });
     const waitMs = this.options.statementTimeoutMs + this.options.connectTimeoutMs + 5_000;
     if (Atomics.wait(this.signal, 0, 0, waitMs) === "timed-out") {
-      this.close();
+      // Its late answer must not be taken for the next statement's: a new thread, a new
+      // connection; the open transaction (if any) is lost with the old one.
+      void this.worker.terminate();
+      this.port.close();
+      this.startDriver();
+      if (this.depth > 0) this.txConnection = -1;
       throw unavailable(this.options, `no answer in ${waitMs} ms`);
     }
     const reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;

@@ -63,9 +63,12 @@ const toRecord = (r: Row): TokenRecord => ({
 /** The tokens table of gateway.db. The token itself is shown once, at creation, and never stored. */
 export class TokenStore {
   private readonly sql: (text: string) => SqlStatement;
+  /** Names in byte order, as SQLite sorts them; PostgreSQL's default collation may not. */
+  private readonly byName: string;
 
   constructor(db: SqlDb) {
     this.sql = (text) => db.prepare(text);
+    this.byName = db.dialect === "postgres" ? `name COLLATE "C"` : "name";
   }
 
   /** A new token under a name not in use; returns the secret (the only time it exists in full). */
@@ -87,7 +90,7 @@ export class TokenStore {
   }
 
   list(): TokenRecord[] {
-    return (this.sql(`SELECT * FROM tokens ORDER BY name`).all() as Row[]).map(toRecord);
+    return (this.sql(`SELECT * FROM tokens ORDER BY ${this.byName}`).all() as Row[]).map(toRecord);
   }
 
   count(): number {

@@ -67,12 +67,22 @@ export async function startGateway(
 
 const databases = new Map<string, string>();
 
+/** True in the PostgreSQL pass (LLM_GATEWAY_TEST_BACKEND=postgres): the store is not in the home. */
+export const ON_POSTGRES = process.env.LLM_GATEWAY_TEST_BACKEND === "postgres";
+
+/** The database a test home's gateway uses in the PostgreSQL pass. */
+export function testDatabaseUrl(home: string): string {
+  const url = databases.get(home);
+  if (!url) throw new Error(`no test database for ${home}`);
+  return url;
+}
+
 /**
  * LLM_GATEWAY_TEST_BACKEND=postgres (.ci/run's PostgreSQL pass): each test home gets its own
  * database, kept across restarts of a gateway in the same home.
  */
 export async function testDatabaseFor(home: string): Promise<Record<string, string>> {
-  if (process.env.LLM_GATEWAY_TEST_BACKEND !== "postgres") return {};
+  if (!ON_POSTGRES) return {};
   let url = databases.get(home);
   if (!url) databases.set(home, (url = await freshPgDatabase()));
   return { LLM_GATEWAY_DATABASE_URL: url };

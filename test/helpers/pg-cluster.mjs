@@ -3,7 +3,7 @@
 // it. Used by .ci/run and by vitest's global setup when LLM_GATEWAY_TEST_DATABASE_URL is unset.
 // As root it runs as the `postgres` user (PostgreSQL refuses to run as root).
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,9 +49,17 @@ export async function startCluster() {
   const data = join(dir, "data");
   pgCommand("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
   const port = await freePort();
+  writeFileSync(join(dir, "port"), String(port));
+  startServer(dir);
+  return { dir, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+}
+
+/** Starts a stopped cluster again, on its port (tests of a database that drops and comes back). */
+export function startServer(dir) {
+  const port = readFileSync(join(dir, "port"), "utf8");
   pgCommand("pg_ctl", [
     "-D",
-    data,
+    join(dir, "data"),
     "-l",
     join(dir, "log"),
     "-w",
@@ -59,12 +67,18 @@ export async function startCluster() {
     `-k ${dir} -p ${port} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`,
     "start",
   ]);
-  return { dir, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+}
+
+/** Stops the server, keeping its data: `-m fast` ends every connection as a shutdown does. */
+export function stopServer(dir) {
+  pgCommand("pg_ctl", ["-D", join(dir, "data"), "-m", "fast", "-w", "stop"]);
 }
 
 export function stopCluster(dir) {
   try {
     pgCommand("pg_ctl", ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"]);
+  } catch {
+    // already stopped
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -44,3 +44,35 @@ async function dropCreated(): Promise<void> {
     for (const name of names) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 }
+
+/** Rows of one query against a test database (a gateway's, by its URL). */
+export async function pgRows<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every row of every table in one schema, as text: what `grep` over gateway.db is on SQLite. */
+export async function schemaText(url: string, schema: string): Promise<string> {
+  const tables = await pgRows<{ name: string }>(
+    url,
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1`,
+    [schema],
+  );
+  let text = "";
+  for (const { name } of tables)
+    for (const row of await pgRows<{ t: string }>(
+      url,
+      `SELECT t::text AS t FROM ${schema}."${name}" t`,
+    ))
+      text += `${row.t}\n`;
+  return text;
+}

@@ -19,7 +19,17 @@ import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installFakeClis } from "../fakes/install-fakes.mjs";
-import { delay, MAIN, sc, startGateway, textOf, waitForJob } from "../helpers/gateway.js";
+import {
+  delay,
+  MAIN,
+  ON_POSTGRES,
+  sc,
+  startGateway,
+  testDatabaseUrl,
+  textOf,
+  waitForJob,
+} from "../helpers/gateway.js";
+import { schemaText } from "../helpers/postgres.js";
 
 const CLIS = ["claude", "codex", "gemini"] as const;
 
@@ -63,6 +73,20 @@ function grep(dir: string, text: string): string[] {
   const needle = Buffer.from(text, "utf8");
   return filesUnder(dir).filter((path) => readFileSync(path).includes(needle));
 }
+
+/**
+ * Where the text is kept: files under the home, and in the PostgreSQL pass "postgres" when a row
+ * of the gateway schema holds it (the store's counterpart of gateway.db's bytes).
+ */
+async function kept(home: string, text: string): Promise<string[]> {
+  const files = grep(home, text);
+  if (ON_POSTGRES && (await schemaText(testDatabaseUrl(home), "gateway")).includes(text))
+    files.push("postgres");
+  return files;
+}
+
+/** The store's files in the home: gateway.db and its WAL on SQLite, none on PostgreSQL. */
+const STORE_FILES = ON_POSTGRES ? [] : ["gateway.db"];
 
 describe("with LLM_GATEWAY_LOGS_DB=none", () => {
   it(
@@ -114,11 +138,11 @@ describe("with LLM_GATEWAY_LOGS_DB=none", () => {
 
       const gatewayHome = join(home, ".llm-cli-gateway");
       expect(filesUnder(gatewayHome).map((f) => f.slice(gatewayHome.length))).toEqual(
-        expect.arrayContaining(["/gateway.db", "/approvals.jsonl"]),
+        expect.arrayContaining([...STORE_FILES.map((f) => `/${f}`), "/approvals.jsonl"]),
       );
-      for (const text of secrets) expect(grep(home, text), text).toEqual([]);
+      for (const text of secrets) expect(await kept(home, text), text).toEqual([]);
       await gw.close();
-      for (const text of secrets) expect(grep(home, text), text).toEqual([]);
+      for (const text of secrets) expect(await kept(home, text), text).toEqual([]);
     },
   );
 
@@ -150,15 +174,15 @@ describe("with LLM_GATEWAY_LOGS_DB=none", () => {
     const task = await gw.client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
     expect(textOf(task as never)).toBe(`${answer}-task [REDACTED:github-token]`);
 
-    for (const secret of [token, "hunter2"]) expect(grep(home, secret)).toEqual([]);
-    expect(grep(home, answer).length).toBeGreaterThan(0); // kept until the retention ends
+    for (const secret of [token, "hunter2"]) expect(await kept(home, secret)).toEqual([]);
+    expect((await kept(home, answer)).length).toBeGreaterThan(0); // kept until the retention ends
     await gw.close();
 
     await delay(1200);
     const pruner = await start(home, { LLM_GATEWAY_JOB_RETENTION_HOURS: "0.0003" }); // about 1 s
     expect(textOf(await pruner.call("llm_job_status", { jobId }))).toMatch(/Unknown jobId/);
     await pruner.close();
-    expect(grep(home, answer)).toEqual([]);
+    expect(await kept(home, answer)).toEqual([]);
   });
 });
 
@@ -193,7 +217,8 @@ describe("file modes", () => {
       expect(existsSync(gatewayHome)).toBe(false); // issue #22: an idle window costs a bare Node
       const r = await gw.call("claude_request", { prompt: "x" });
       expect(r.isError, textOf(r)).toBeFalsy();
-      expect(existsSync(join(gatewayHome, "gateway.db"))).toBe(true);
+      // On PostgreSQL the first call opens the gateway schema there, and no gateway.db.
+      expect(existsSync(join(gatewayHome, "gateway.db"))).toBe(!ON_POSTGRES);
     } finally {
       await gw.close();
     }
@@ -227,7 +252,11 @@ describe("file modes", () => {
     expect(logs().status).toBe(0); // opens logs.db (and its -wal, -shm) while the gateway runs
     const names = filesUnder(gatewayHome).map((f) => f.slice(gatewayHome.length + 1));
     expect(names).toEqual(
-      expect.arrayContaining(["gateway.db", "gateway.db-wal", "logs.db", "approvals.jsonl"]),
+      expect.arrayContaining([
+        ...STORE_FILES.flatMap((f) => [f, `${f}-wal`]),
+        "logs.db",
+        "approvals.jsonl",
+      ]),
     );
     expect(tooOpen(gatewayHome)).toEqual([]);
     await gw.close();

@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runTokenCommand } from "../../src/cli/token.js";
-import { openDatabase } from "../../src/store/db.js";
-import { SqliteDb } from "../../src/store/sql.js";
-import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
+import { BACKENDS } from "../helpers/postgres.js";
+import { openTestStore } from "../helpers/store-db.js";
 import { TokenStore } from "../../src/store/tokens.js";
 import { BoundedEventStore } from "../../src/transport/event-store.js";
 import { isLoopback, OriginGuard } from "../../src/transport/http-guard.js";
@@ -64,22 +63,30 @@ describe("Host and Origin", () => {
   });
 });
 
-describe("tokens", () => {
-  it("verifies a token by its hash only, and not after revocation", () => {
-    const db = openDatabase(join(dir, "t.db"), GATEWAY_MIGRATIONS);
-    const tokens = new TokenStore(new SqliteDb(db));
+describe.each(BACKENDS)("tokens on %s", (backend) => {
+  it("verifies a token by its hash only, and not after revocation", async () => {
+    const db = await openTestStore(backend);
+    const tokens = new TokenStore(db);
     const { token } = tokens.create({ name: "ci", clis: ["claude"], concurrency: 2 });
     expect(token).toMatch(/^lcg_[A-Za-z0-9_-]{43}$/);
     expect(tokens.verify(token)).toMatchObject({ name: "ci", clis: ["claude"], concurrency: 2 });
     expect(tokens.verify(token + "x")).toBeUndefined();
     const stored = db.prepare("SELECT hash FROM tokens").get() as { hash: string };
     expect(stored.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(db.prepare("SELECT * FROM tokens").all())).not.toContain(token);
     expect(() => tokens.create({ name: "ci" })).toThrow(/exists/);
+    tokens.create({ name: "other" });
+    expect(tokens.count()).toBe(2);
     expect(tokens.revoke("ci")).toBe(true);
+    expect(tokens.revoke("ci")).toBe(false);
     expect(tokens.verify(token)).toBeUndefined();
-    db.close();
+    expect(tokens.list().map((t) => t.name)).toEqual(["other"]);
+    for (const name of ["b", "B", "a"]) tokens.create({ name });
+    expect(tokens.list().map((t) => t.name)).toEqual(["B", "a", "b", "other"]); // byte order
   });
+});
 
+describe("token command", () => {
   it("token create refuses bad limits with the field named, creating nothing", () => {
     const env = { HOME: dir, LLM_GATEWAY_HOME: join(dir, "gw") };
     const out: string[] = [];

@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/db.js";
-import { SqliteDb } from "../../src/store/sql.js";
+import { SqliteDb, type SqlDb } from "../../src/store/sql.js";
 import { JOB_MIGRATIONS, JobStore } from "../../src/store/jobs.js";
 import { OutputDecoder } from "../../src/store/output-decoder.js";
 import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
 import { SESSION_MIGRATIONS } from "../../src/store/sessions.js";
+import { BACKENDS } from "../helpers/postgres.js";
+import { openTestStore } from "../helpers/store-db.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,7 +28,7 @@ const job = (id: string) => ({
   owner: "me",
 });
 
-describe("JobStore output", () => {
+describe("JobStore output on gateway.db (SQLite migrations)", () => {
   it("keeps the output stored before the job_output table was rebuilt as a rowid table", () => {
     const path = dbPath();
     // Every migration before the rebuild (the last of JOB_MIGRATIONS).
@@ -47,9 +49,17 @@ describe("JobStore output", () => {
     expect(store.readOutput("j", "stdout", 0, 100)).toBe("hello world");
     expect(store.readOutput("j", "stdout", 3, 4)).toBe("lo w");
   });
+});
+
+describe.each(BACKENDS)("JobStore on %s", (backend) => {
+  let store: JobStore;
+  let db: SqlDb;
+  beforeEach(async () => {
+    db = await openTestStore(backend);
+    store = new JobStore(db);
+  });
 
   it("appends chunks in one transaction and drops those of jobs deleted meanwhile", () => {
-    const store = new JobStore(new SqliteDb(openDatabase(dbPath(), GATEWAY_MIGRATIONS)));
     store.insert(job("a"));
     store.appendOutput([
       { jobId: "a", stream: "stdout", start: 0, text: "one " },
@@ -60,6 +70,66 @@ describe("JobStore output", () => {
     expect(store.readOutput("a", "stdout", 0, 100)).toBe("one two");
     expect(store.get("a")).toMatchObject({ stdoutChars: 7, stderrChars: 3 });
     expect(store.get("gone")).toBeUndefined();
+  });
+
+  it("pages output across chunks by offset and maxChars; NUL and astral characters keep their offsets", () => {
+    store.insert(job("p"));
+    const parts = ["0123456789", "ab\0cd🦀ef", "xyz"];
+    let start = 0;
+    store.appendOutput(
+      parts.map((text) => {
+        const chunk = { jobId: "p", stream: "stdout" as const, start, text };
+        start += text.length;
+        return chunk;
+      }),
+    );
+    const whole = parts.join("").replace("\0", backend === "postgres" ? "\uFFFD" : "\0");
+    expect(store.readOutput("p", "stdout", 0, 1000)).toBe(whole);
+    for (const [offset, max] of [
+      [0, 5],
+      [8, 6],
+      [10, 3],
+      [15, 4],
+      [19, 10],
+      [22, 5],
+    ] as const)
+      expect(store.readOutput("p", "stdout", offset, max), `${offset}+${max}`).toBe(
+        whole.slice(offset, offset + max),
+      );
+    expect(store.get("p")!.stdoutChars).toBe(whole.length);
+  });
+
+  it("finishes a job once, with its result and error; lists newest first, ties in insertion order", () => {
+    for (const id of ["j1", "j2", "j3"]) store.insert(job(id));
+    db.prepare(`UPDATE jobs SET created_at = '2026-12-01T00:00:00.000Z'`).run(); // one millisecond
+    expect(store.list(10).map((j) => j.id)).toEqual(["j3", "j2", "j1"]);
+    store.markRunning("j1");
+    expect(store.get("j1")!.status).toBe("running");
+    expect(store.finish("j1", "completed", { result: { text: "done", n: 2 } })).toBe(true);
+    expect(store.finish("j1", "failed")).toBe(false); // already ended
+    expect(store.get("j1")).toMatchObject({ status: "completed", cancelRequested: false });
+    expect(JSON.parse(store.get("j1")!.result!)).toEqual({ text: "done", n: 2 });
+    store.finish("j2", "failed", { error: { category: "timeout", message: "too slow" } });
+    expect(store.get("j2")).toMatchObject({
+      status: "failed",
+      errorCategory: "timeout",
+      errorMessage: "too slow",
+    });
+  });
+
+  it("children oldest first; prunes ended jobs before the cutoff with their output", () => {
+    store.insert({ ...job("parent"), cli: "consult" as never });
+    store.insert({ ...job("c1"), parentId: "parent" });
+    store.insert({ ...job("c2"), parentId: "parent" });
+    expect(store.children("parent").map((j) => j.id)).toEqual(["c1", "c2"]);
+    store.appendOutput([{ jobId: "c1", stream: "stdout", start: 0, text: "old output" }]);
+    store.finish("c1", "completed");
+    expect(store.pruneEndedBefore("2000-01-01T00:00:00Z")).toBe(0);
+    expect(store.pruneEndedBefore(new Date(Date.now() + 1000).toISOString())).toBe(1);
+    expect(store.get("c1")).toBeUndefined();
+    expect(store.readOutput("c1", "stdout", 0, 100)).toBe("");
+    expect((db.prepare(`SELECT count(*) AS n FROM job_output`).get() as { n: number }).n).toBe(0);
+    expect(store.get("c2")!.status).toBe("queued");
   });
 });
 

@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { adjustments, permissionsOf, withGrant } from "../../src/approval/options.js";
 import { decide } from "../../src/approval/policy.js";
 import { claudeProvider } from "../../src/providers/claude.js";
 import type { Provider } from "../../src/providers/types.js";
 import { resolveSession } from "../../src/session-plan.js";
-import { openDatabase } from "../../src/store/db.js";
-import { SqliteDb } from "../../src/store/sql.js";
-import { SESSION_MIGRATIONS, SessionStore } from "../../src/store/sessions.js";
+import { SessionStore } from "../../src/store/sessions.js";
+import { BACKENDS } from "../helpers/postgres.js";
+import { openTestStore } from "../helpers/store-db.js";
 
 /** A made-up CLI's permission options: nothing of claude's, codex's or gemini's. */
 interface FakeOptions {
@@ -79,88 +76,91 @@ describe("the approval step maps a provider's own options by its declared capabi
   });
 });
 
-describe("the session rules follow a provider's declared session capabilities", () => {
-  let dir: string;
-  let store: SessionStore;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "llm-gateway-capabilities-"));
-    store = new SessionStore(
-      new SqliteDb(openDatabase(join(dir, "sessions.db"), SESSION_MIGRATIONS)),
-    );
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  const started = () =>
-    store.create({
-      cli: "claude",
-      nativeId: "native-1",
-      started: true,
-      cwd: "/work/a",
-      model: "model-1",
+describe.each(BACKENDS)(
+  "the session rules follow a provider's declared session capabilities (%s)",
+  (backend) => {
+    let store: SessionStore;
+    beforeEach(async () => {
+      store = new SessionStore(await openTestStore(backend));
     });
-  const ask = (extra: { sessionId?: string; cwd?: string; resumeLatest?: boolean }) => ({
-    prompt: "x",
-    options: {},
-    ...extra,
-  });
 
-  it("directory rule: a provider that does not find sessions by directory resumes anywhere", () => {
-    const { id } = started();
-    const req = ask({ sessionId: id, cwd: "/work/b" });
-    expect(
-      resolveSession({ store, provider: fake, request: req, requestedModel: undefined }),
-    ).toMatchObject({
-      plan: { mode: "resume", id: "native-1" },
-      cwd: "/work/b",
-      model: "model-1",
+    const started = () =>
+      store.create({
+        cli: "claude",
+        nativeId: "native-1",
+        started: true,
+        cwd: "/work/a",
+        model: "model-1",
+      });
+    const ask = (extra: { sessionId?: string; cwd?: string; resumeLatest?: boolean }) => ({
+      prompt: "x",
+      options: {},
+      ...extra,
     });
-    expect(() =>
-      resolveSession({ store, provider: claudeProvider, request: req, requestedModel: undefined }),
-    ).toThrow(/finds sessions by directory/);
-  });
 
-  it("model rule: a provider whose sessions keep their model refuses another one", () => {
-    const { id } = started();
-    const req = ask({ sessionId: id });
-    expect(() =>
-      resolveSession({ store, provider: fake, request: req, requestedModel: "model-2" }),
-    ).toThrow(
-      /claude session .* uses model model-1; resuming it with model-2 would make claude replace the conversation with a summary/,
-    );
-    expect(
-      resolveSession({ store, provider: claudeProvider, request: req, requestedModel: "model-2" })
-        .model,
-    ).toBe("model-2");
-  });
-
-  it("new-session ids and resume-latest only where the provider has them", () => {
-    const reserved = store.create({ cli: "claude", id: "reserved-1", nativeId: "reserved-1" });
-    const req = ask({ sessionId: reserved.id });
-    expect(
-      resolveSession({ store, provider: fake, request: req, requestedModel: undefined }).plan,
-    ).toEqual({ mode: "new" });
-    expect(
-      resolveSession({ store, provider: claudeProvider, request: req, requestedModel: undefined })
-        .plan,
-    ).toEqual({
-      mode: "new-with-id",
-      id: "reserved-1",
+    it("directory rule: a provider that does not find sessions by directory resumes anywhere", () => {
+      const { id } = started();
+      const req = ask({ sessionId: id, cwd: "/work/b" });
+      expect(
+        resolveSession({ store, provider: fake, request: req, requestedModel: undefined }),
+      ).toMatchObject({
+        plan: { mode: "resume", id: "native-1" },
+        cwd: "/work/b",
+        model: "model-1",
+      });
+      expect(() =>
+        resolveSession({
+          store,
+          provider: claudeProvider,
+          request: req,
+          requestedModel: undefined,
+        }),
+      ).toThrow(/finds sessions by directory/);
     });
-    expect(() =>
-      resolveSession({
-        store,
-        provider: fake,
-        request: ask({ resumeLatest: true }),
-        requestedModel: undefined,
-      }),
-    ).toThrow(/claude cannot resume its latest session/);
-    expect(
-      resolveSession({
-        store,
-        provider: claudeProvider,
-        request: ask({ resumeLatest: true }),
-        requestedModel: undefined,
-      }).plan,
-    ).toEqual({ mode: "latest" });
-  });
-});
+
+    it("model rule: a provider whose sessions keep their model refuses another one", () => {
+      const { id } = started();
+      const req = ask({ sessionId: id });
+      expect(() =>
+        resolveSession({ store, provider: fake, request: req, requestedModel: "model-2" }),
+      ).toThrow(
+        /claude session .* uses model model-1; resuming it with model-2 would make claude replace the conversation with a summary/,
+      );
+      expect(
+        resolveSession({ store, provider: claudeProvider, request: req, requestedModel: "model-2" })
+          .model,
+      ).toBe("model-2");
+    });
+
+    it("new-session ids and resume-latest only where the provider has them", () => {
+      const reserved = store.create({ cli: "claude", id: "reserved-1", nativeId: "reserved-1" });
+      const req = ask({ sessionId: reserved.id });
+      expect(
+        resolveSession({ store, provider: fake, request: req, requestedModel: undefined }).plan,
+      ).toEqual({ mode: "new" });
+      expect(
+        resolveSession({ store, provider: claudeProvider, request: req, requestedModel: undefined })
+          .plan,
+      ).toEqual({
+        mode: "new-with-id",
+        id: "reserved-1",
+      });
+      expect(() =>
+        resolveSession({
+          store,
+          provider: fake,
+          request: ask({ resumeLatest: true }),
+          requestedModel: undefined,
+        }),
+      ).toThrow(/claude cannot resume its latest session/);
+      expect(
+        resolveSession({
+          store,
+          provider: claudeProvider,
+          request: ask({ resumeLatest: true }),
+          requestedModel: undefined,
+        }).plan,
+      ).toEqual({ mode: "latest" });
+    });
+  },
+);

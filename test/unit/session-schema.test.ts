@@ -6,6 +6,8 @@ import { openDatabase } from "../../src/store/db.js";
 import { SqliteDb } from "../../src/store/sql.js";
 import { GATEWAY_MIGRATIONS } from "../../src/store/schema.js";
 import { SessionStore, SESSIONS_ANY_CLI_MIGRATION } from "../../src/store/sessions.js";
+import { BACKENDS } from "../helpers/postgres.js";
+import { openTestStore } from "../helpers/store-db.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,7 +20,8 @@ const dbPath = () => {
 };
 const before = GATEWAY_MIGRATIONS.slice(0, GATEWAY_MIGRATIONS.indexOf(SESSIONS_ANY_CLI_MIGRATION));
 
-describe("sessions.cli holds any provider's name", () => {
+// The SQLite migrations' own history (PostgreSQL starts at the rebuilt schema).
+describe("sessions.cli holds any provider's name (gateway.db's rebuild)", () => {
   it("the first schema refused a fourth CLI; after the rebuild it is stored", () => {
     const old = openDatabase(dbPath(), before);
     const insert = `INSERT INTO sessions (id, cli, description, created_at, last_used_at) VALUES ('q', 'qwen', 'd', 't', 't')`;
@@ -51,5 +54,35 @@ describe("sessions.cli holds any provider's name", () => {
     ).toThrow(/UNIQUE/);
     store.delete(b.id);
     expect(store.active("codex")).toBeUndefined();
+  });
+});
+
+describe.each(BACKENDS)("the sessions schema on %s", (backend) => {
+  it("stores any provider's name; a native id once per CLI; deleting a session clears it as active", async () => {
+    const db = await openTestStore(backend);
+    const store = new SessionStore(db);
+    const q = store.create({ cli: "qwen" as never, description: "fourth CLI" });
+    expect(store.get(q.id)).toMatchObject({ cli: "qwen", description: "fourth CLI" });
+    const b = store.create({ cli: "codex", description: "b", id: "b-id", nativeId: "native-b" });
+    store.create({ cli: "claude", description: "same native id, other CLI", nativeId: "native-b" });
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO sessions (id, cli, native_id, description, created_at, last_used_at) VALUES ('x', 'codex', 'native-b', 'd', 't', 't')`,
+        )
+        .run(),
+    ).toThrow(/UNIQUE|unique/);
+    store.setActive("codex", b.id);
+    expect(store.active("codex")?.id).toBe("b-id");
+    expect(store.find("codex", "native-b")?.id).toBe("b-id");
+    expect(store.delete(b.id)).toBe(true);
+    expect(store.active("codex")).toBeUndefined();
+    expect(store.wasDeleted(b.id)).toBe(true);
+    expect(
+      store
+        .list()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual([q.id, store.list("claude")[0]!.id].sort());
   });
 });
