@@ -209,7 +209,7 @@ export class LogsReader implements LogsReadModel {
           cast(round(1.0 * sum(duration_ms) / nullif(sum(calls - rejected), 0)) AS INTEGER)
             AS avg_duration_ms
          FROM usage_daily WHERE day >= ?${filter}
-         GROUP BY ${group} ORDER BY ${q.byDay ? "day DESC, " : ""}sum(cost_usd) DESC, sum(calls) DESC`,
+         GROUP BY ${group} ORDER BY ${q.byDay ? "day DESC, " : ""}sum(cost_usd) DESC, sum(calls) DESC, cli, usage_daily.model`,
       )
       .all(...params) as UsageRow[];
   }
