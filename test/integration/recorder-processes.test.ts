@@ -170,6 +170,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
     const crashed = run([path, "crashed", "3", "crash"], lease);
     await crashed.ready;
     const live = run([path, "live", "2", "hold"], lease);
+    onTestFinished(() => void live.child.kill("SIGKILL"));
     await live.ready;
     crashed.child.kill("SIGKILL");
     await crashed.done;
