@@ -52,7 +52,7 @@ function tokenize(query: string): Token[] {
       let bare = "";
       while (i < query.length && !/[\s()"]/.test(query[i]!)) bare += query[i++];
       if (bare === "AND" || bare === "OR" || bare === "NOT") tokens.push({ kind: "op", op: bare });
-      else if (/^NEAR$|:|\^/.test(bare) || (bare === "NEAR" && query[i] === "("))
+      else if (/[:^]/.test(bare) || (bare === "NEAR" && query[i] === "("))
         throw new Error(`"${bare}": column filters, NEAR and ^ are not supported on PostgreSQL`);
       else {
         const prefix = bare.endsWith("*");
