@@ -8,7 +8,7 @@ import type { PgMigration } from "../store/postgres.js";
  * differences: the search index, the instances' leases, the size counter.
  */
 
-/** Adds the ended calls of `n` (a transition table) to their days' totals. */
+/** Adds the ended calls of `ended` (a CTE: one row, or a transition table's) to their days' totals. */
 const usageUpsert = `
   INSERT INTO usage_daily AS u (day, cli, model, calls, completed, failed, interrupted, canceled,
     rejected, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
@@ -159,30 +159,31 @@ export const RECORDER_PG_MIGRATIONS: readonly PgMigration[] = [
       + coalesce(octet_length(c.approval_decision), 0) + coalesce(octet_length(c.optimization), 0)
   $$;
 
-  -- Statement triggers with transition tables: one pass per statement, however many rows.
-  CREATE FUNCTION calls_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+  -- Row triggers for what the request path writes (one row at a time: the cheapest kind), a
+  -- statement trigger with a transition table for deletions (retention deletes in batches).
+  CREATE FUNCTION call_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    UPDATE stored_bytes SET calls = calls + coalesce((SELECT sum(call_bytes(n)) FROM new_rows n), 0);
-    INSERT INTO fts_pending (id) SELECT id FROM new_rows WHERE status != 'started'
-      ON CONFLICT DO NOTHING;
-    WITH ended AS (SELECT * FROM new_rows WHERE status != 'started') ${usageUpsert}
+    UPDATE stored_bytes SET calls = calls + call_bytes(NEW);
+    IF NEW.status != 'started' THEN
+      INSERT INTO fts_pending (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+      WITH ended AS (SELECT NEW.*) ${usageUpsert}
+    END IF;
     RETURN NULL;
   END $$;
-  CREATE FUNCTION calls_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+  CREATE FUNCTION call_updated() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    UPDATE stored_bytes SET calls = calls
-      + coalesce((SELECT sum(call_bytes(n)) FROM new_rows n), 0)
-      - coalesce((SELECT sum(call_bytes(o)) FROM old_rows o), 0);
+    UPDATE stored_bytes SET calls = calls + call_bytes(NEW) - call_bytes(OLD);
     -- A changed text or status: out of the index, and back in once the call has ended.
-    DELETE FROM calls_fts f USING new_rows n, old_rows o
-      WHERE f.id = n.id AND o.id = n.id AND (n.prompt IS DISTINCT FROM o.prompt
-        OR n.response IS DISTINCT FROM o.response OR n.status != o.status);
-    INSERT INTO fts_pending (id) SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-      WHERE n.status != 'started' AND (n.prompt IS DISTINCT FROM o.prompt
-        OR n.response IS DISTINCT FROM o.response OR n.status != o.status)
-      ON CONFLICT DO NOTHING;
-    WITH ended AS (SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
-      WHERE o.status = 'started' AND n.status != 'started') ${usageUpsert}
+    IF NEW.prompt IS DISTINCT FROM OLD.prompt OR NEW.response IS DISTINCT FROM OLD.response
+        OR NEW.status != OLD.status THEN
+      DELETE FROM calls_fts WHERE id = NEW.id;
+      IF NEW.status != 'started' THEN
+        INSERT INTO fts_pending (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+      END IF;
+    END IF;
+    IF OLD.status = 'started' AND NEW.status != 'started' THEN
+      WITH ended AS (SELECT NEW.*) ${usageUpsert}
+    END IF;
     RETURN NULL;
   END $$;
   CREATE FUNCTION calls_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -191,10 +192,8 @@ export const RECORDER_PG_MIGRATIONS: readonly PgMigration[] = [
     DELETE FROM fts_pending p USING old_rows o WHERE p.id = o.id;
     RETURN NULL;
   END $$;
-  CREATE TRIGGER calls_ai AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calls_inserted();
-  CREATE TRIGGER calls_au AFTER UPDATE ON calls REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION calls_updated();
+  CREATE TRIGGER calls_ai AFTER INSERT ON calls FOR EACH ROW EXECUTE FUNCTION call_inserted();
+  CREATE TRIGGER calls_au AFTER UPDATE ON calls FOR EACH ROW EXECUTE FUNCTION call_updated();
   CREATE TRIGGER calls_ad AFTER DELETE ON calls REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION calls_deleted();
 
