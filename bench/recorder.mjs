@@ -6,7 +6,10 @@
 // 1. Recorder cost per request: start() + finish() pairs with realistic prompt and response sizes
 //    (a 2 KB prompt, an 8 KB response, usage, session ids), on a fresh database and on the big one;
 //    and, apart, the full-text indexing the recorder does in the background a moment after a call
-//    ends (measured one call at a time, its worst case). Target: median under 1 ms.
+//    ends (measured one call at a time, its worst case). Target: median under 1 ms. The same on
+//    PostgreSQL (the `recorder` schema) side by side: --postgres URL (or
+//    LLM_GATEWAY_BENCH_DATABASE_URL), else a throwaway cluster on loopback when initdb is on PATH
+//    (test/helpers/pg-cluster.mjs), else skipped.
 // 2. `logs` look-ups on a generated database of 1,000,000 calls (--short: 100,000), run in-process
 //    through runLogsCommand (argument parsing, read-only open, query, formatting; not Node's own
 //    start-up). Target: under 200 ms each.
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
     pairs: { type: "string" },
     dist: { type: "string" },
     keep: { type: "boolean" },
+    postgres: { type: "string" },
   },
 });
 const dist = resolve(args.dist ?? join(here, "..", "dist"));
@@ -72,6 +76,9 @@ try {
   // 1. Recorder cost on a fresh database.
   const freshPath = join(tmp, "fresh", "logs.db");
   results.recorderFresh = measureRecorder(freshPath, PAIRS, textOf, rand);
+
+  // 1b. The same on PostgreSQL, in a fresh `recorder` schema.
+  results.recorderPostgres = await measurePostgres(textOf, rand);
 
   // ---------------------------------------------------------------------------------------------
   // 2. Generate the big database (schema from the Recorder, rows in one transaction).
@@ -175,6 +182,30 @@ function measureRecorder(path, pairs, textOf, rand) {
     backgroundIndexing: stats(indexTimes),
     total: stats(times.map((t, i) => t + indexTimes[i])),
   };
+}
+
+async function measurePostgres(textOf, rand) {
+  let url = args.postgres ?? process.env.LLM_GATEWAY_BENCH_DATABASE_URL;
+  const cluster = await import(
+    pathToFileURL(join(here, "..", "test", "helpers", "pg-cluster.mjs")).href
+  );
+  let started;
+  if (!url && cluster.canRunPostgres()) ({ dir: started, url } = await cluster.startCluster());
+  if (!url) {
+    console.log("PostgreSQL: no --postgres URL and no initdb: its rows are skipped");
+    return null;
+  }
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("DROP SCHEMA IF EXISTS recorder CASCADE");
+  await client.end();
+  try {
+    const where = { postgres: { url, statementTimeoutMs: 30_000, connectTimeoutMs: 5_000 } };
+    return measureRecorder(where, PAIRS, textOf, rand);
+  } finally {
+    if (started) cluster.stopCluster(started);
+  }
 }
 
 function generate(path, rows, textOf, rand, pick) {
@@ -317,8 +348,9 @@ function print(r) {
   console.log(row(["database", "", "pairs", "median", "p90", "p99", "max", "mean"], w1));
   for (const [name, m] of [
     ["fresh", r.recorderFresh],
+    ["fresh, PostgreSQL", r.recorderPostgres],
     [`${r.rows.toLocaleString("en-US")} rows`, r.recorderBig],
-  ])
+  ].filter(([, m]) => m))
     for (const [part, x] of [
       ["request path", m.requestPath],
       ["indexing", m.backgroundIndexing],

@@ -2,21 +2,23 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { gatewayHomeDir } from "../config.js";
 import { positiveInt } from "../number-settings.js";
-import { logsDbPath } from "../recorder/config.js";
+import { recorderLocationFromEnv, type RecorderLocation } from "../recorder/config.js";
 import {
-  ftsQuery,
-  SqliteLogsReader,
+  openPostgresLogs,
+  openSqliteLogs,
   type CallFilters,
   type CallSummary,
   type LogsReadModel,
 } from "../recorder/read-model.js";
+import { describeTarget } from "../store/postgres.js";
 import { CALL_STATUSES } from "../recorder/types.js";
 import { formatCall, formatList, formatUsage } from "./logs-format.js";
 import { runDatasette } from "./logs-datasette.js";
 
 /**
  * `llm-cli-gateway logs`: the flight recorder's common look-ups without SQL. The arguments here,
- * the queries in recorder/read-model.ts (logs.db opened read-only), the text in logs-format.ts.
+ * the queries in recorder/read-model.ts (logs.db or PostgreSQL's `recorder` schema, read-only),
+ * the text in logs-format.ts.
  * Output goes to stdout (this is a command, not the MCP server).
  */
 
@@ -47,8 +49,10 @@ export const LOGS_USAGE = `Usage:
 
 Filters: --cli claude|codex|gemini  --model ID  --session ID (gateway or CLI session id)
          --status started|completed|failed|canceled|interrupted|rejected  --job ID
-Other:   --db PATH (default: LLM_GATEWAY_LOGS_DB, else <LLM_GATEWAY_HOME>/logs.db)
-         --raw  pass the search text to SQLite FTS5 as a query (AND, OR, NOT, "phrases", prefix*)
+Other:   --db PATH  a logs.db file (default: LLM_GATEWAY_LOGS_DB, else PostgreSQL when
+                    LLM_GATEWAY_DATABASE_URL is set, else <LLM_GATEWAY_HOME>/logs.db)
+         --raw  the search text is an FTS5 query (AND, OR, NOT, "phrases", prefix*; on PostgreSQL
+                translated to a tsquery, docs/POSTGRES.md)
 Costs marked ~ include estimates from the price table (see docs/SCHEMA.md).
 `;
 
@@ -100,21 +104,35 @@ export async function runLogsCommand(
     if (sub !== undefined && !["show", "search", "usage", "datasette"].includes(sub))
       throw new UsageError(`unknown logs command "${sub}"`);
 
-    const path = values.db ?? logsDbPath(env, gatewayHomeDir(env));
-    if (path === null) {
+    const where: RecorderLocation | null = values.db
+      ? { sqlite: values.db }
+      : recorderLocationFromEnv(env, gatewayHomeDir(env));
+    if (where === null) {
       io.stderr(
         "The flight recorder is disabled (LLM_GATEWAY_LOGS_DB is empty or none): there are no logs.\n",
       );
       return 1;
     }
-    if (!existsSync(path)) {
+    if (sub === "datasette" && "postgres" in where) {
+      io.stderr(
+        `logs datasette opens a logs.db file; this flight record is in PostgreSQL (${describeTarget(where.postgres.url)}, schema recorder): query it with psql or any PostgreSQL client (docs/POSTGRES.md).\n`,
+      );
+      return 1;
+    }
+    const opened = "postgres" in where ? openPostgresLogs(where.postgres) : null;
+    if ("postgres" in where ? opened === null : !existsSync(where.sqlite)) {
       // A fresh home: not an error, there is just nothing to show yet.
-      io.stderr(`Nothing recorded yet: no flight recorder database at ${path}.\n`);
+      io.stderr(
+        "postgres" in where
+          ? `Nothing recorded yet: no flight recorder tables in PostgreSQL (${describeTarget(where.postgres.url)}, schema recorder).\n`
+          : `Nothing recorded yet: no flight recorder database at ${where.sqlite}.\n`,
+      );
       if (values.json) io.stdout(sub === "usage" ? '{ "days": 0, "rows": [] }\n' : "[]\n");
       return sub === "show" ? 1 : 0;
     }
-    if (sub === "datasette") return await runDatasette(path, rest, !!values.run, io);
-    logs = SqliteLogsReader.open(path);
+    if (sub === "datasette" && "sqlite" in where)
+      return await runDatasette(where.sqlite, rest, !!values.run, io);
+    logs = opened ?? openSqliteLogs((where as { sqlite: string }).sqlite);
     const filters = filtersOf(values);
     const limit = option(() => positiveInt(values.limit, "--limit")) ?? 20;
     const width = io.columns ?? process.stdout.columns ?? 120;
@@ -136,13 +154,13 @@ export async function runLogsCommand(
       case "search": {
         const text = rest.join(" ").trim();
         if (!text) throw new UsageError("logs search needs some text");
-        const query = values.raw ? text : ftsQuery(text);
         let found: CallSummary[];
         try {
-          found = logs.search(query, filters, limit);
+          found = logs.search(text, !!values.raw, filters, limit);
         } catch (err) {
+          if ((err as { category?: string }).category === "database_unavailable") throw err;
           io.stderr(
-            `Search query not understood by SQLite FTS5 (${err instanceof Error ? err.message : String(err)}). Without --raw, words are searched as they are.\n`,
+            `Search query not understood by ${logs.searchEngine} (${err instanceof Error ? err.message : String(err)}). Without --raw, words are searched as they are.\n`,
           );
           return 2;
         }

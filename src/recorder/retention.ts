@@ -1,8 +1,10 @@
-import type { Db, Statement } from "../store/db.js";
+import type { SqlDb, SqlStatement } from "../store/sql.js";
+import { storageUpkeep, type StorageUpkeep } from "./upkeep.js";
 
 /**
- * logs.db's retention: rows past the age limit, then the oldest rows past the size limit, the
- * full-text index merged once enough rows are gone, freed pages given back to the file system.
+ * The flight record's retention: rows past the age limit, then the oldest rows past the size
+ * limit, then (SQLite) the full-text index merged once enough rows are gone and freed pages given
+ * back to the file system (upkeep.ts: what each engine measures and tidies).
  * In the background one bounded step per timer tick, so a request never waits behind a long prune.
  * Rows still `started` are never pruned by size.
  */
@@ -10,7 +12,7 @@ import type { Db, Statement } from "../store/db.js";
 export interface PruneResult {
   deletedByAge: number;
   deletedBySize: number;
-  /** Bytes in use (pages minus free pages) before and after. */
+  /** Bytes in use before and after (SQLite: pages minus free pages; see upkeep.ts). */
   bytesBefore: number;
   bytesAfter: number;
 }
@@ -30,12 +32,8 @@ export interface RetentionOptions {
 /** Rows deleted per step: small in the background, larger when prune() is called. */
 const BACKGROUND_BATCH = 100;
 const SYNC_BATCH = 1000;
-/** Pages of the full-text index merged per step (a few tens of ms at most). */
-const MERGE_PAGES = 64;
 /** Merge the full-text index once this share of the rows has been deleted since the last merge. */
 const MERGE_SHARE = 0.1;
-/** Pages given back to the file system per step (8 MB of 4 KB pages). */
-const VACUUM_PAGES = 2000;
 /** A size prune brings the database down to this share of maxBytes. */
 const SIZE_TARGET = 0.8;
 const PRUNE_PAUSE_MS = 20;
@@ -58,6 +56,7 @@ const newRound = (): PruneRound => ({
 
 export class Retention {
   private readonly stmts: Statements;
+  private readonly upkeep: StorageUpkeep;
   private sincePrune = 0;
   /** Where the current retention round is. */
   private pruning = newRound();
@@ -67,10 +66,11 @@ export class Retention {
   private stopped = false;
 
   constructor(
-    private readonly db: Db,
+    db: SqlDb,
     private readonly o: RetentionOptions,
   ) {
     this.stmts = prepare(db);
+    this.upkeep = storageUpkeep(db);
   }
 
   /** One more recorded call: every `pruneEvery` of them, a background prune. */
@@ -122,11 +122,9 @@ export class Retention {
     return result;
   }
 
-  /** The bytes the database uses (its pages minus its free pages). */
+  /** The bytes the record uses (upkeep.ts). */
   usedBytes(): number {
-    const s = this.stmts;
-    const pages = (s.pageCount.pluck().get() as number) - (s.freelist.pluck().get() as number);
-    return pages * (s.pageSize.pluck().get() as number);
+    return this.upkeep.usedBytes();
   }
 
   /** No more background steps (the database is about to close). */
@@ -171,18 +169,11 @@ export class Retention {
       p.merging = p.sizePruned || this.deletedSinceMerge >= MERGE_SHARE * this.rowCount();
     }
     if (p.merging) {
-      const before = s.totalChanges.pluck().get() as number;
-      s.ftsMerge.run();
-      if ((s.totalChanges.pluck().get() as number) - before >= 2)
-        return { byAge: 0, bySize: 0, done: false };
+      if (this.upkeep.mergeStep()) return { byAge: 0, bySize: 0, done: false };
       p.merging = false;
       this.deletedSinceMerge = 0;
     }
-    if ((s.freelist.pluck().get() as number) > 0) {
-      // exec, not a prepared statement: a statement's run() frees one page per call.
-      this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`);
-      return { byAge: 0, bySize: 0, done: false };
-    }
+    if (this.upkeep.vacuumStep()) return { byAge: 0, bySize: 0, done: false };
     this.pruning = newRound();
     return { byAge: 0, bySize: 0, done: true };
   }
@@ -203,19 +194,19 @@ export class Retention {
 }
 
 interface Statements {
-  deleteOlder: Statement;
-  deleteOldest: Statement;
-  deleteOldInstances: Statement;
-  deleteOldUsage: Statement;
-  idSpan: Statement;
-  totalChanges: Statement;
-  ftsMerge: Statement;
-  pageCount: Statement;
-  freelist: Statement;
-  pageSize: Statement;
+  deleteOlder: SqlStatement;
+  deleteOldest: SqlStatement;
+  deleteOldInstances: SqlStatement;
+  deleteOldUsage: SqlStatement;
+  idSpan: SqlStatement;
 }
 
-function prepare(db: Db): Statements {
+function prepare(db: SqlDb): Statements {
+  // PostgreSQL: an instance row goes only once its lease has lapsed (a live host's row is kept).
+  const lapsed =
+    db.dialect === "postgres"
+      ? ` AND (lease_until IS NULL OR lease_until < (extract(epoch FROM clock_timestamp()) * 1000)::bigint)`
+      : "";
   return {
     deleteOlder: db.prepare(
       `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < ? ORDER BY started_at LIMIT ?)`,
@@ -224,16 +215,9 @@ function prepare(db: Db): Statements {
       `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE status != 'started' ORDER BY id LIMIT ?)`,
     ),
     deleteOldInstances: db.prepare(
-      `DELETE FROM instances WHERE started_at < ? AND id != ? AND id NOT IN (SELECT instance_id FROM calls WHERE status = 'started' AND instance_id IS NOT NULL)`,
+      `DELETE FROM instances WHERE started_at < ? AND id != ?${lapsed} AND id NOT IN (SELECT instance_id FROM calls WHERE status = 'started' AND instance_id IS NOT NULL)`,
     ),
     deleteOldUsage: db.prepare(`DELETE FROM usage_daily WHERE day < ?`),
     idSpan: db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM calls`),
-    totalChanges: db.prepare(`SELECT total_changes()`),
-    ftsMerge: db.prepare(
-      `INSERT INTO calls_fts (calls_fts, rank) VALUES ('merge', -${MERGE_PAGES})`,
-    ),
-    pageCount: db.prepare(`PRAGMA page_count`),
-    freelist: db.prepare(`PRAGMA freelist_count`),
-    pageSize: db.prepare(`PRAGMA page_size`),
   };
 }

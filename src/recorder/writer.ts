@@ -1,20 +1,27 @@
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-import { isSameProcessAlive, processStartTime } from "../process/liveness.js";
-import { openDatabase, type Db, type Statement } from "../store/db.js";
 import { DEFAULT_PRICES } from "../store/prices.js";
+import type { SqlDb, SqlStatement, SqlValue } from "../store/sql.js";
 import { CallRows, INSERT_COLUMNS, isoOf, type OpenCall } from "./call-row.js";
-import { DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_MB, MB, type RecorderConfig } from "./config.js";
+import {
+  DEFAULT_MAX_AGE_DAYS,
+  DEFAULT_MAX_MB,
+  MB,
+  recorderLocation,
+  type RecorderConfig,
+  type RecorderLocation,
+} from "./config.js";
+import { DEFAULT_LEASE_MS, Instances } from "./instances.js";
 import { Retention, type PruneResult } from "./retention.js";
-import { RECORDER_MIGRATIONS, useIncrementalVacuum } from "./schema.js";
 import { INDEX_BATCH, SearchIndexer } from "./search-index.js";
+import { openRecorderDb } from "./store.js";
 import type { CallId, CallOutcome, CallStart } from "./types.js";
 
 /**
- * The flight recorder's writer: one row per CLI request in `logs.db`, written when the request
- * starts and completed when it ends. docs/SCHEMA.md documents the tables, views, redaction and
- * retention; schema.ts holds the migrations, retention.ts the pruning, search-index.ts the
- * full-text indexing, read-model.ts the queries.
+ * The flight recorder's writer: one row per CLI request in `logs.db` (or PostgreSQL's `recorder`
+ * schema), written when the request starts and completed when it ends. docs/SCHEMA.md documents
+ * the tables, views, redaction and retention (docs/POSTGRES.md what differs on PostgreSQL);
+ * schema.ts and pg-schema.ts hold the migrations, retention.ts the pruning, search-index.ts the
+ * full-text indexing, instances.ts which gateway processes are gone, read-model.ts the queries.
  *
  * Every text is redacted (src/store/redact.ts) before it is written. Writes never throw: a failed
  * write is reported to `onError` and the request goes on.
@@ -23,7 +30,7 @@ import type { CallId, CallOutcome, CallStart } from "./types.js";
 export type { CallId, CallOutcome, CallStart, CallStatus, EndStatus } from "./types.js";
 export type { PruneResult } from "./retention.js";
 
-export interface RecorderOptions extends Partial<Omit<RecorderConfig, "path">> {
+export interface RecorderOptions extends Partial<Omit<RecorderConfig, "path" | "postgres">> {
   /** Called with every failed write or maintenance step. Default: a line on stderr. */
   onError?: (error: unknown) => void;
   /** Check retention every this many recorded calls (default 500). */
@@ -36,29 +43,27 @@ export interface RecorderOptions extends Partial<Omit<RecorderConfig, "path">> {
   gatewayVersion?: string;
   /** This process's id in `instances` (default: a new UUID); the gateway may pass its own. */
   instanceId?: string;
+  /** PostgreSQL: this process's lease in `instances` (default 30 s; see instances.ts). */
+  leaseMs?: number;
 }
-
-const INTERRUPTED_MESSAGE =
-  "The gateway process ended before the call finished (crash, kill or shutdown)";
-const SHUTDOWN_MESSAGE = "The gateway shut down before the call finished";
 
 /**
  * The flight recorder. `Recorder.open(null)` gives a disabled recorder whose methods do nothing
  * (and which creates no file).
  */
 export class Recorder {
-  private readonly db: Db | null;
+  private readonly db: SqlDb | null;
   private readonly instanceId: string;
   private readonly rows: CallRows;
   private readonly onError: (error: unknown) => void;
   private readonly open = new Map<CallId, OpenCall>();
-  private readonly finishStatements = new Map<string, Statement>();
   private readonly stmts: Statements | undefined;
   private readonly retention: Retention | undefined;
   private readonly index: SearchIndexer | undefined;
+  private readonly instances: Instances | undefined;
   private closed = false;
 
-  private constructor(db: Db | null, options: RecorderOptions) {
+  private constructor(db: SqlDb | null, options: RecorderOptions) {
     this.db = db;
     this.instanceId = options.instanceId ?? randomUUID();
     this.rows = new CallRows({
@@ -81,30 +86,27 @@ export class Recorder {
         instanceId: this.instanceId,
         onError: this.onError,
       });
-      this.index = new SearchIndexer(db, this.onError);
-      this.stmts.registerInstance.run(
-        this.instanceId,
-        process.pid,
-        processStartTime(process.pid) ?? null,
-        hostname(),
-        options.gatewayVersion ?? null,
-        new Date().toISOString(),
-      );
+      const index = (this.index = new SearchIndexer(db, this.onError));
+      this.instances = new Instances(db, {
+        instanceId: this.instanceId,
+        gatewayVersion: options.gatewayVersion ?? null,
+        leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+        onError: this.onError,
+        onMarked: () => index.schedule(),
+      });
+      this.instances.register();
     }
   }
 
   /**
-   * Opens (creating and migrating) the database at `path`, or returns a disabled recorder when
-   * `path` is null. Throws when the file cannot be opened; the gateway may then log it and go on
-   * with `Recorder.open(null)`.
+   * Opens (creating and migrating) the recorder's tables: a logs.db path (a string) or a
+   * location; `null` gives a disabled recorder. Throws when the database cannot be opened; the
+   * gateway may then log it and go on with `Recorder.open(null)`.
    */
-  static open(path: string | null, options: RecorderOptions = {}): Recorder {
-    if (path === null) return new Recorder(null, options);
-    const db = openDatabase(path, RECORDER_MIGRATIONS);
+  static open(where: string | RecorderLocation | null, options: RecorderOptions = {}): Recorder {
+    if (where === null) return new Recorder(null, options);
+    const db = openRecorderDb(typeof where === "string" ? { sqlite: where } : where);
     try {
-      // Bounds the WAL file after checkpoints (the setting is per connection).
-      db.pragma("journal_size_limit = 67108864");
-      useIncrementalVacuum(db);
       const recorder = new Recorder(db, options);
       if (options.maintenance !== false) {
         recorder.markInterrupted();
@@ -120,7 +122,7 @@ export class Recorder {
 
   /** Opens the recorder a RecorderConfig describes. */
   static fromConfig(config: RecorderConfig, options: RecorderOptions = {}): Recorder {
-    return Recorder.open(config.path, { ...config, ...options });
+    return Recorder.open(recorderLocation(config), { ...config, ...options });
   }
 
   get enabled(): boolean {
@@ -138,7 +140,7 @@ export class Recorder {
     try {
       const startedAt = isoOf(call.startedAt);
       const model = call.model ?? null;
-      const info = this.stmts!.insert.run(
+      const id = this.insert(
         this.rows.inserted(call, "started", startedAt, {
           ended_at: null,
           duration_ms: null,
@@ -146,7 +148,6 @@ export class Recorder {
           error_message: null,
         }),
       );
-      const id = Number(info.lastInsertRowid);
       this.open.set(id, { cli: call.cli, model, startedMs: Date.parse(startedAt) });
       this.retention!.counted();
       return id;
@@ -167,7 +168,9 @@ export class Recorder {
       if (!known) return false;
       this.open.delete(id);
       const { values, set } = this.rows.finished(id, known, outcome);
-      const info = this.finishStatement(set).run(values);
+      const info = this.finishStatement(set).run(
+        ...[...FINISH_COLUMNS, ...set, "id"].map((c) => values[c] as SqlValue),
+      );
       this.index!.schedule();
       return info.changes === 1;
     } catch (err) {
@@ -181,7 +184,7 @@ export class Recorder {
     if (!this.enabled) return 0;
     try {
       const at = isoOf(call.startedAt);
-      const info = this.stmts!.insert.run(
+      const id = this.insert(
         this.rows.inserted(call, "rejected", at, {
           ended_at: at,
           duration_ms: 0,
@@ -191,7 +194,7 @@ export class Recorder {
       );
       this.retention!.counted();
       this.index!.schedule();
-      return Number(info.lastInsertRowid);
+      return id;
     } catch (err) {
       this.onError(err);
       return 0;
@@ -200,33 +203,15 @@ export class Recorder {
 
   /**
    * Marks `started` rows whose gateway process is gone as `interrupted`: a crash or kill left
-   * them. A process counts as alive when its pid exists and (where /proc says) started at the
-   * recorded time, so a reused pid does not keep a dead process's rows open. Rows of processes on
-   * another host are left alone. Returns the number of rows marked.
+   * them. SQLite: a process counts as alive when its pid exists and (where /proc says) started at
+   * the recorded time, so a reused pid does not keep a dead process's rows open; rows of processes
+   * on another host are left alone. PostgreSQL: an instance is gone when its lease has lapsed
+   * (instances.ts). Returns the number of rows marked.
    */
   markInterrupted(): number {
     if (!this.enabled) return 0;
     try {
-      const host = hostname();
-      const owners = this.stmts!.startedOwners.all() as {
-        instance_id: string | null;
-        pid: number | null;
-        process_start: string | null;
-        hostname: string | null;
-      }[];
-      let marked = 0;
-      const now = new Date().toISOString();
-      for (const o of owners) {
-        if (o.instance_id === this.instanceId) continue;
-        if (o.pid !== null && o.hostname !== host) continue;
-        if (o.pid !== null && isSameProcessAlive(o.pid, o.process_start)) continue;
-        marked += this.stmts!.interruptInstance.run({
-          now,
-          message: INTERRUPTED_MESSAGE,
-          instance: o.instance_id,
-          measured: 0,
-        }).changes;
-      }
+      const marked = this.instances!.markGone();
       if (marked > 0) this.index!.schedule();
       return marked;
     } catch (err) {
@@ -245,7 +230,7 @@ export class Recorder {
     return this.retention!.prune();
   }
 
-  /** The bytes the database uses (its pages minus its free pages). */
+  /** The bytes the record uses (SQLite: pages minus free pages; PostgreSQL: see retention.ts). */
   usedBytes(): number {
     return this.enabled ? this.retention!.usedBytes() : 0;
   }
@@ -275,12 +260,7 @@ export class Recorder {
     this.retention!.stop();
     this.index!.stop();
     try {
-      this.stmts!.interruptInstance.run({
-        now: new Date().toISOString(),
-        message: SHUTDOWN_MESSAGE,
-        instance: this.instanceId,
-        measured: 1,
-      });
+      this.instances!.interruptOwn();
       this.flushIndex();
     } catch (err) {
       this.onError(err);
@@ -296,24 +276,16 @@ export class Recorder {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Inserts a call's row; returns its id (RETURNING: both engines have it). */
+  private insert(row: Record<string, unknown>): CallId {
+    const values = INSERT_COLUMNS.map((c) => (row[c] ?? null) as SqlValue);
+    return Number((this.stmts!.insert.get(...values) as { id: number | bigint }).id);
+  }
+
   /** The UPDATE for finish(), with these optional columns in its SET list; prepared once each. */
-  private finishStatement(optional: string[]): Statement {
-    const key = optional.join(",");
-    let statement = this.finishStatements.get(key);
-    if (!statement) {
-      statement = this.db!.prepare(`
-        UPDATE calls SET
-          status = @status, ended_at = @ended_at, duration_ms = @duration_ms,
-          response = @response, response_chars = @response_chars,
-          error_category = @error_category, error_message = @error_message, exit_code = @exit_code,
-          input_tokens = @input_tokens, output_tokens = @output_tokens,
-          cache_read_tokens = @cache_read_tokens, cache_write_tokens = @cache_write_tokens,
-          reasoning_tokens = @reasoning_tokens, cost_usd = @cost_usd, cost_estimated = @cost_estimated,
-          thinking = @thinking${optional.map((c) => `, ${c} = @${c}`).join("")}
-        WHERE id = @id AND status = 'started'`);
-      this.finishStatements.set(key, statement);
-    }
-    return statement;
+  private finishStatement(optional: string[]): SqlStatement {
+    const set = [...FINISH_COLUMNS, ...optional].map((c) => `${c} = ?`).join(", ");
+    return this.db!.prepare(`UPDATE calls SET ${set} WHERE id = ? AND status = 'started'`);
   }
 
   private lookup(id: CallId): OpenCall | undefined {
@@ -324,31 +296,36 @@ export class Recorder {
   }
 }
 
+/** What finish() always sets, in the order of its statement. */
+const FINISH_COLUMNS = [
+  "status",
+  "ended_at",
+  "duration_ms",
+  "response",
+  "response_chars",
+  "error_category",
+  "error_message",
+  "exit_code",
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_write_tokens",
+  "reasoning_tokens",
+  "cost_usd",
+  "cost_estimated",
+  "thinking",
+];
+
 interface Statements {
-  insert: Statement;
-  lookup: Statement;
-  registerInstance: Statement;
-  startedOwners: Statement;
-  interruptInstance: Statement;
+  insert: SqlStatement;
+  lookup: SqlStatement;
 }
 
-function prepare(db: Db): Statements {
+function prepare(db: SqlDb): Statements {
   return {
     insert: db.prepare(
-      `INSERT INTO calls (${INSERT_COLUMNS.join(", ")}) VALUES (${INSERT_COLUMNS.map((c) => `@${c}`).join(", ")})`,
+      `INSERT INTO calls (${INSERT_COLUMNS.join(", ")}) VALUES (${INSERT_COLUMNS.map(() => "?").join(", ")}) RETURNING id`,
     ),
     lookup: db.prepare(`SELECT cli, model, started_at, status FROM calls WHERE id = ?`),
-    registerInstance: db.prepare(
-      `INSERT INTO instances (id, pid, process_start, hostname, gateway_version, started_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    startedOwners: db.prepare(`
-      SELECT o.instance_id, i.pid, i.process_start, i.hostname
-      FROM (SELECT DISTINCT instance_id FROM calls WHERE status = 'started') o
-      LEFT JOIN instances i ON i.id = o.instance_id`),
-    interruptInstance: db.prepare(`
-      UPDATE calls SET status = 'interrupted', ended_at = @now, error_message = @message,
-        duration_ms = CASE WHEN @measured THEN
-          cast(round((julianday(@now) - julianday(started_at)) * 86400000) AS INTEGER) END
-      WHERE status = 'started' AND instance_id IS @instance`),
   };
 }

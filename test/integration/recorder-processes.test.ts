@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { BACKENDS } from "../helpers/postgres.js";
+import { recordDb } from "../helpers/recorder-db.js";
 
 // Child processes need JavaScript: the recorder and what it imports are compiled on their own into
 // a temporary directory (so this test does not depend on the rest of the tree building), next to
@@ -39,11 +41,20 @@ beforeAll(() => {
   );
   recorderModule = join(work, "out", "recorder", "writer.js");
   writeFileSync(
+    join(work, "next.mjs"),
+    `import { Recorder } from ${JSON.stringify(recorderModule)};
+const [p] = process.argv.slice(2);
+Recorder.open(p.startsWith("{") ? JSON.parse(p) : p).close();
+`,
+  );
+  writeFileSync(
     join(work, "writer.mjs"),
     `
 import { Recorder } from ${JSON.stringify(recorderModule)};
 const [path, name, count, mode] = process.argv.slice(2);
-const recorder = Recorder.open(path, { onError: (e) => { console.error("recorder error", e); process.exitCode = 1; } });
+// A logs.db path, or a PostgreSQL location as JSON; LEASE_MS: the PostgreSQL lease.
+const where = path.startsWith("{") ? JSON.parse(path) : path;
+const recorder = Recorder.open(where, { leaseMs: Number(process.env.LEASE_MS) || undefined, onError: (e) => { console.error("recorder error", e); process.exitCode = 1; } });
 const prompt = "Review the diff below and list every bug. ".repeat(40);
 const response = "1. The loop is off by one. 2. The error is swallowed. ".repeat(120);
 if (mode === "hold") {
@@ -83,9 +94,13 @@ if (mode === "hold") {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(args: string[]): { child: ChildProcess; done: Promise<number>; ready: Promise<void> } {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<number>; ready: Promise<void> } {
   const child = spawn(process.execPath, [join(work, "writer.mjs"), ...args], {
     stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
   });
   const done = new Promise<number>((res) =>
     child.on("exit", (code, signal) => res(code ?? (signal ? -1 : 0))),
@@ -98,106 +113,107 @@ function run(args: string[]): { child: ChildProcess; done: Promise<number>; read
   return { child, done, ready };
 }
 
-it("two processes writing 1,000 calls each into one database lose none", async () => {
-  const path = join(work, "shared", "logs.db");
-  const a = run([path, "a", "1000", "normal"]);
-  const b = run([path, "b", "1000", "normal"]);
-  expect(await Promise.all([a.done, b.done])).toEqual([0, 0]);
+describe.each(BACKENDS)("on %s", (backend) => {
+  const at = (where: string | object) =>
+    typeof where === "string" ? where : JSON.stringify(where);
 
-  const db = new Database(path, { readonly: true });
-  try {
-    const counts = db
-      .prepare(
-        `SELECT substr(correlation_id, 1, 1) AS p, status, count(*) AS n, count(DISTINCT correlation_id) AS ids
-         FROM calls GROUP BY p, status ORDER BY p, status`,
-      )
-      .all();
-    expect(counts).toEqual([
-      { p: "a", status: "completed", n: 980, ids: 980 },
-      { p: "a", status: "rejected", n: 20, ids: 20 },
-      { p: "b", status: "completed", n: 980, ids: 980 },
-      { p: "b", status: "rejected", n: 20, ids: 20 },
-    ]);
-    expect(
-      db
-        .prepare(`SELECT count(*) FROM calls WHERE response IS NULL AND status = 'completed'`)
-        .pluck()
-        .get(),
-    ).toBe(0);
-    expect(db.prepare(`SELECT sum(calls) FROM usage_daily`).pluck().get()).toBe(2000);
-    // The writers really overlapped: each one's rows sit among the other's.
-    const spanOf = db.prepare(
-      `SELECT min(id) AS lo, max(id) AS hi FROM calls WHERE correlation_id LIKE ? || '-%'`,
-    );
-    const ra = spanOf.get("a") as { lo: number; hi: number };
-    const rb = spanOf.get("b") as { lo: number; hi: number };
-    expect(ra.lo < rb.hi && rb.lo < ra.hi).toBe(true);
-    expect(db.prepare(`SELECT count(*) FROM instances`).pluck().get()).toBe(2);
-    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    expect(
-      db.prepare(`SELECT count(*) FROM calls_fts WHERE calls_fts MATCH 'swallowed'`).pluck().get(),
-    ).toBe(1960);
-  } finally {
-    db.close();
-  }
-  const rw = new Database(path);
-  rw.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')`).run();
-  rw.close();
-}, 120_000);
+  it("two processes writing 1,000 calls each into one database lose none", async () => {
+    const path = join(work, `shared-${backend}`, "logs.db");
+    const record = await recordDb(backend, path);
+    const a = run([at(record.where), "a", "1000", "normal"]);
+    const b = run([at(record.where), "b", "1000", "normal"]);
+    expect(await Promise.all([a.done, b.done])).toEqual([0, 0]);
 
-it("a crashed gateway's calls become interrupted at the next start; a live one's stay running", async () => {
-  const path = join(work, "crash", "logs.db");
-  const crashed = run([path, "crashed", "3", "crash"]);
-  await crashed.ready;
-  const live = run([path, "live", "2", "hold"]);
-  await live.ready;
-  crashed.child.kill("SIGKILL");
-  await crashed.done;
-
-  // The next gateway to start: a third process.
-  const next = spawn(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      `import { Recorder } from ${JSON.stringify(recorderModule)}; Recorder.open(${JSON.stringify(path)}).close();`,
-    ],
-    { stdio: "inherit" },
-  );
-  expect(await new Promise((res) => next.on("exit", res))).toBe(0);
-
-  const statuses = () => {
-    const db = new Database(path, { readonly: true });
     try {
-      return db.prepare(`SELECT correlation_id AS id, status FROM calls ORDER BY id`).all() as {
+      const counts = record.rows(
+        `SELECT substr(correlation_id, 1, 1) AS p, status, count(*) AS n, count(DISTINCT correlation_id) AS ids
+       FROM calls GROUP BY substr(correlation_id, 1, 1), status ORDER BY p, status`,
+      );
+      expect(counts).toEqual([
+        { p: "a", status: "completed", n: 980, ids: 980 },
+        { p: "a", status: "rejected", n: 20, ids: 20 },
+        { p: "b", status: "completed", n: 980, ids: 980 },
+        { p: "b", status: "rejected", n: 20, ids: 20 },
+      ]);
+      expect(
+        record.rows(
+          `SELECT count(*) AS n FROM calls WHERE response IS NULL AND status = 'completed'`,
+        ),
+      ).toEqual([{ n: 0 }]);
+      expect(record.rows(`SELECT sum(calls) AS n FROM usage_daily`)).toEqual([{ n: 2000 }]);
+      // The writers really overlapped: each one's rows sit among the other's.
+      const spanOf = (p: string) =>
+        record.rows(
+          `SELECT min(id) AS lo, max(id) AS hi FROM calls WHERE correlation_id LIKE ?`,
+          `${p}-%`,
+        )[0] as { lo: number; hi: number };
+      const [ra, rb] = [spanOf("a"), spanOf("b")];
+      expect(ra.lo < rb.hi && rb.lo < ra.hi).toBe(true);
+      expect(record.rows(`SELECT count(*) AS n FROM instances`)).toEqual([{ n: 2 }]);
+      expect(record.match("swallowed")).toHaveLength(1960);
+    } finally {
+      record.close();
+    }
+    if (backend !== "sqlite") return;
+    const rw = new Database(path);
+    expect(rw.pragma("integrity_check", { simple: true })).toBe("ok");
+    rw.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')`).run();
+    rw.close();
+  }, 120_000);
+
+  it("a crashed gateway's calls become interrupted at the next start; a live one's stay running", async () => {
+    const record = await recordDb(backend, join(work, `crash-${backend}`, "logs.db"));
+    const path = at(record.where);
+    // PostgreSQL judges by lease, not pid: a short one, so that the crashed one's has lapsed when
+    // the next gateway starts, while the live one renews its own.
+    const lease = { LEASE_MS: "600" };
+    const crashed = run([path, "crashed", "3", "crash"], lease);
+    await crashed.ready;
+    const live = run([path, "live", "2", "hold"], lease);
+    onTestFinished(() => void live.child.kill("SIGKILL"));
+    await live.ready;
+    crashed.child.kill("SIGKILL");
+    await crashed.done;
+    if (backend === "postgres") await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    // The next gateway to start: a third process.
+    const next = spawn(
+      process.execPath,
+      [
+        // A script file, not -e: a worker thread (the PostgreSQL driver's) inherits
+        // --input-type=module and would read its CommonJS code as a module.
+        join(work, "next.mjs"),
+        path,
+      ],
+      { stdio: "inherit" },
+    );
+    expect(await new Promise((res) => next.on("exit", res))).toBe(0);
+
+    const statuses = () =>
+      record.rows(`SELECT correlation_id AS id, status FROM calls ORDER BY correlation_id`) as {
         id: string;
         status: string;
       }[];
-    } finally {
-      db.close();
-    }
-  };
-  expect(statuses()).toEqual([
-    { id: "crashed-0", status: "interrupted" },
-    { id: "crashed-1", status: "interrupted" },
-    { id: "crashed-2", status: "interrupted" },
-    { id: "crashed-ended", status: "completed" },
-    { id: "live-0", status: "started" },
-    { id: "live-1", status: "started" },
-  ]);
+    expect(statuses()).toEqual([
+      { id: "crashed-0", status: "interrupted" },
+      { id: "crashed-1", status: "interrupted" },
+      { id: "crashed-2", status: "interrupted" },
+      { id: "crashed-ended", status: "completed" },
+      { id: "live-0", status: "started" },
+      { id: "live-1", status: "started" },
+    ]);
 
-  // The next gateway indexed what the crashed one left pending, and the interrupted calls.
-  const db = new Database(path, { readonly: true });
-  const found = (q: string) =>
-    db.prepare(`SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?`).pluck().get(q);
-  expect([found("zanzibar"), found("crash"), found("bug")]).toEqual([1, 1, 3]);
-  db.close();
+    // The next gateway indexed what the crashed one left pending, and the interrupted calls.
+    const found = (q: string) => record.match(q).length;
+    expect([found("zanzibar"), found("crash"), found("bug")]).toEqual([1, 1, 3]);
 
-  live.child.stdin!.end();
-  expect(await live.done).toBe(0);
-  expect(
-    statuses()
-      .filter((s) => s.id.startsWith("live"))
-      .map((s) => s.status),
-  ).toEqual(["completed", "completed"]);
-}, 60_000);
+    live.child.stdin!.end();
+    expect(await live.done).toBe(0);
+    expect(
+      statuses()
+        .filter((s) => s.id.startsWith("live"))
+        .map((s) => s.status),
+    ).toEqual(["completed", "completed"]);
+    record.close();
+  }, 60_000);
+});

@@ -1,12 +1,14 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_PRICES, estimateCost, findPrice } from "../../src/store/prices.js";
 import { recorderConfigFromEnv } from "../../src/recorder/config.js";
 import { Recorder, type CallStart, type RecorderOptions } from "../../src/recorder/writer.js";
+import { BACKENDS } from "../helpers/postgres.js";
+import { recordDb, type RecordDb } from "../helpers/recorder-db.js";
 
 let dir: string;
 let path: string;
@@ -20,26 +22,6 @@ afterEach(() => {
   for (const r of opened.splice(0)) r.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function open(options: RecorderOptions = {}): Recorder {
-  const errors: unknown[] = [];
-  const r = Recorder.open(path, {
-    maintenance: false,
-    onError: (e) => errors.push(e),
-    ...options,
-  });
-  opened.push(r);
-  return r;
-}
-
-function rows(sql = "SELECT * FROM calls ORDER BY id"): Record<string, any>[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare(sql).all() as Record<string, any>[];
-  } finally {
-    db.close();
-  }
-}
 
 const call = (over: Partial<CallStart> = {}): CallStart => ({
   correlationId: "corr-1",
@@ -154,7 +136,7 @@ describe("prices", () => {
   });
 });
 
-describe("Recorder", () => {
+describe("Recorder on SQLite", () => {
   it("a disabled recorder does nothing and creates no file", () => {
     const config = recorderConfigFromEnv({ LLM_GATEWAY_LOGS_DB: "none" }, join(dir, "home"));
     const r = Recorder.fromConfig(config);
@@ -170,13 +152,31 @@ describe("Recorder", () => {
   });
 
   it("creates the file owner-only, in WAL mode, with incremental auto-vacuum", () => {
-    open();
+    opened.push(Recorder.open(path, { maintenance: false }));
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("auto_vacuum", { simple: true })).toBe(2);
     db.close();
   });
+});
+
+describe.each(BACKENDS)("Recorder (%s)", (backend) => {
+  let db: RecordDb;
+  beforeEach(async () => {
+    db = await recordDb(backend, path);
+  });
+  afterEach(() => {
+    for (const r of opened.splice(0)) r.close();
+    db.close();
+  });
+
+  function open(options: RecorderOptions = {}): Recorder {
+    const r = Recorder.open(db.where, { maintenance: false, onError: () => {}, ...options });
+    opened.push(r);
+    return r;
+  }
+  const rows = (sql?: string) => db.rows(sql);
 
   it("start writes a started row; finish completes it with every outcome field", () => {
     const r = open();
@@ -357,8 +357,8 @@ describe("Recorder", () => {
     expect(text).not.toContain("s3cr3t");
     expect(text).toContain("[REDACTED:anthropic-key]");
     // The full-text index holds the redacted text only.
-    expect(rows(`SELECT rowid FROM calls_fts WHERE calls_fts MATCH '"x1Y2z3"'`)).toEqual([]);
-    expect(rows(`SELECT rowid FROM calls_fts WHERE calls_fts MATCH 'REDACTED'`)).toHaveLength(2);
+    expect(db.match("x1Y2z3")).toEqual([]);
+    expect(db.match("REDACTED")).toHaveLength(2);
   });
 
   it("cuts very long texts and says so", () => {
@@ -375,9 +375,7 @@ describe("Recorder", () => {
   it("a failed write is reported, never thrown", () => {
     const errors: unknown[] = [];
     const r = open({ onError: (e) => errors.push(e) });
-    const db = new Database(path);
-    db.exec("DROP TABLE calls");
-    db.close();
+    db.run(backend === "postgres" ? "DROP TABLE calls CASCADE" : "DROP TABLE calls");
     expect(r.start(call())).toBe(0);
     expect(r.rejected(call(), { category: "invalid_input", message: "x" })).toBe(0);
     expect(errors.length).toBe(2);
@@ -399,7 +397,22 @@ describe("Recorder", () => {
   });
 });
 
-describe("markInterrupted", () => {
+describe.each(BACKENDS)("markInterrupted (%s)", (backend) => {
+  let db: RecordDb;
+  beforeEach(async () => {
+    db = await recordDb(backend, path);
+  });
+  afterEach(() => {
+    for (const r of opened.splice(0)) r.close();
+    db.close();
+  });
+  function open(options: RecorderOptions = {}): Recorder {
+    const r = Recorder.open(db.where, { maintenance: false, onError: () => {}, ...options });
+    opened.push(r);
+    return r;
+  }
+  const rows = (sql?: string) => db.rows(sql);
+
   function deadPid(): number {
     const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
     return Number(child.stdout.toString());
@@ -409,67 +422,138 @@ describe("markInterrupted", () => {
   function startedRowOf(pid: number, processStart: string | null, host?: string): string {
     const r = open();
     const id = r.start(call({ correlationId: `pid-${pid}-${processStart}` }));
-    const db = new Database(path);
     const instance = `fake-${pid}-${processStart}-${host ?? "here"}`;
-    db.prepare(
+    db.run(
       `INSERT INTO instances (id, pid, process_start, hostname, started_at) VALUES (?, ?, ?, coalesce(?, (SELECT hostname FROM instances LIMIT 1)), ?)`,
-    ).run(instance, pid, processStart, host ?? null, new Date().toISOString());
-    db.prepare(`UPDATE calls SET instance_id = ? WHERE id = ?`).run(instance, id);
-    db.close();
+      instance,
+      pid,
+      processStart,
+      host ?? null,
+      new Date().toISOString(),
+    );
+    db.run(`UPDATE calls SET instance_id = ? WHERE id = ?`, instance, id);
     return `pid-${pid}-${processStart}`;
   }
 
-  it("marks the rows of gateway processes that are gone, and only those", async () => {
-    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
-    try {
-      await new Promise((resolve) => sleeper.once("spawn", resolve));
-      const { processStartTime } = await import("../../src/process/liveness.js");
-      const sleeperStart = processStartTime(sleeper.pid!) ?? null;
+  it.runIf(backend === "sqlite")(
+    "SQLite: marks the rows of gateway processes that are gone, and only those",
+    async () => {
+      const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+      try {
+        await new Promise((resolve) => sleeper.once("spawn", resolve));
+        const { processStartTime } = await import("../../src/process/liveness.js");
+        const sleeperStart = processStartTime(sleeper.pid!) ?? null;
 
-      const dead = startedRowOf(deadPid(), null);
-      const reused = startedRowOf(sleeper.pid!, "1"); // that pid now belongs to another process
-      const alive = startedRowOf(sleeper.pid!, sleeperStart);
-      const remote = startedRowOf(deadPid(), null, "another-host");
+        const dead = startedRowOf(deadPid(), null);
+        const reused = startedRowOf(sleeper.pid!, "1"); // that pid now belongs to another process
+        const alive = startedRowOf(sleeper.pid!, sleeperStart);
+        const remote = startedRowOf(deadPid(), null, "another-host");
 
-      // A second gateway in this very process (same pid, live): its running call must survive.
-      const live = open();
-      const liveId = live.start(call({ correlationId: "live-same-process" }));
+        // A second gateway in this very process (same pid, live): its running call must survive.
+        const live = open();
+        const liveId = live.start(call({ correlationId: "live-same-process" }));
 
-      const fresh = open();
-      expect(fresh.markInterrupted()).toBe(2);
+        const fresh = open();
+        expect(fresh.markInterrupted()).toBe(2);
+        const status = Object.fromEntries(rows().map((x) => [x.correlation_id, x.status]));
+        expect(status[dead]).toBe("interrupted");
+        expect(status[reused]).toBe("interrupted");
+        expect(status[alive]).toBe("started");
+        expect(status[remote]).toBe("started");
+        expect(status["live-same-process"]).toBe("started");
+        const marked = rows(`SELECT * FROM calls WHERE status = 'interrupted'`);
+        expect(marked[0]!.error_message).toMatch(/ended before the call finished/);
+        expect(marked[0]!.ended_at).not.toBeNull();
+        expect(live.finish(liveId, { responseText: "still mine" })).toBe(true);
+      } finally {
+        sleeper.kill("SIGKILL");
+      }
+    },
+  );
+
+  it.runIf(backend === "postgres")(
+    "PostgreSQL: an instance is gone when its lease lapses, never by its pid",
+    () => {
+      const r = open();
+      const now = new Date().toISOString();
+      const plant = (name: string, pid: number, leaseUntil: number | null) => {
+        const id = r.start(call({ correlationId: name }));
+        db.run(
+          `INSERT INTO instances (id, pid, process_start, hostname, started_at, lease_until) VALUES (?, ?, NULL, ?, ?, ?)`,
+          `inst-${name}`,
+          pid,
+          hostname(),
+          now,
+          leaseUntil,
+        );
+        db.run(`UPDATE calls SET instance_id = ? WHERE id = ?`, `inst-${name}`, id);
+      };
+      plant("lapsed-but-pid-alive", process.pid, Date.now() - 1000);
+      plant("leased-but-pid-dead", deadPid(), Date.now() + 60_000);
+      plant("copied-without-lease", deadPid(), null);
+      const orphan = r.start(call({ correlationId: "no-instance-row" }));
+      db.run(`UPDATE calls SET instance_id = 'nobody' WHERE id = ?`, orphan);
+      r.start(call({ correlationId: "mine" }));
+
+      expect(open().markInterrupted()).toBe(3);
       const status = Object.fromEntries(rows().map((x) => [x.correlation_id, x.status]));
-      expect(status[dead]).toBe("interrupted");
-      expect(status[reused]).toBe("interrupted");
-      expect(status[alive]).toBe("started");
-      expect(status[remote]).toBe("started");
-      expect(status["live-same-process"]).toBe("started");
-      const marked = rows(`SELECT * FROM calls WHERE status = 'interrupted'`);
-      expect(marked[0]!.error_message).toMatch(/ended before the call finished/);
-      expect(marked[0]!.ended_at).not.toBeNull();
-      expect(live.finish(liveId, { responseText: "still mine" })).toBe(true);
-    } finally {
-      sleeper.kill("SIGKILL");
-    }
-  });
+      expect(status).toEqual({
+        "lapsed-but-pid-alive": "interrupted",
+        "leased-but-pid-dead": "started",
+        "copied-without-lease": "interrupted",
+        "no-instance-row": "interrupted",
+        mine: "started",
+      });
+    },
+  );
+
+  it.runIf(backend === "postgres")(
+    "PostgreSQL: the heartbeat renews the lease and sweeps lapsed ones",
+    async () => {
+      const r = open({ leaseMs: 300 });
+      const mine = r.start(call({ correlationId: "mine" }));
+      db.run(`UPDATE instances SET lease_until = 1 WHERE id = ?`, r.instance);
+      const other = open({ leaseMs: 300 });
+      const theirs = other.start(call({ correlationId: "theirs" }));
+      // "other" dies without a word: its heartbeat stops, its lease runs out.
+      (other as unknown as { instances: { stop(): void } }).instances.stop();
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      const status = Object.fromEntries(rows().map((x) => [x.id, x.status]));
+      expect(status).toEqual({ [mine]: "started", [theirs]: "interrupted" });
+      expect(r.finish(mine, { responseText: "still mine" })).toBe(true);
+    },
+  );
 
   it("open() runs it by default", () => {
     const r = open();
     r.start(call({ correlationId: "orphan" }));
-    const db = new Database(path);
-    db.prepare(`UPDATE instances SET pid = ?, process_start = NULL`).run(
-      spawnSync(process.execPath, [
-        "-e",
-        "process.stdout.write(String(process.pid))",
-      ]).stdout.toString(),
+    // Gone: on SQLite its pid has ended, on PostgreSQL its lease has lapsed.
+    db.run(
+      `UPDATE instances SET pid = ?, process_start = NULL${backend === "postgres" ? ", lease_until = 1" : ""}`,
+      Number(deadPid()),
     );
-    db.close();
-    const next = Recorder.open(path, { onError: () => {} });
+    const next = Recorder.open(db.where, { onError: () => {} });
     opened.push(next);
     expect(rows()[0]!.status).toBe("interrupted");
   });
 });
 
-describe("retention", () => {
+describe.each(BACKENDS)("retention (%s)", (backend) => {
+  let db: RecordDb;
+  beforeEach(async () => {
+    db = await recordDb(backend, path);
+  });
+  afterEach(() => {
+    for (const r of opened.splice(0)) r.close();
+    db.close();
+  });
+  function open(options: RecorderOptions = {}): Recorder {
+    const r = Recorder.open(db.where, { maintenance: false, onError: () => {}, ...options });
+    opened.push(r);
+    return r;
+  }
+  const rows = (sql?: string) => db.rows(sql);
+
   const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
 
   it("prunes rows older than maxAgeDays, and their usage totals; 0 keeps everything", () => {
@@ -488,7 +572,7 @@ describe("retention", () => {
       daysAgo(80).slice(0, 10),
       daysAgo(1).slice(0, 10),
     ]);
-    expect(rows(`SELECT * FROM calls_fts WHERE calls_fts MATCH 'answer'`)).toHaveLength(2);
+    expect(db.match("answer")).toHaveLength(2);
   });
 
   it("prunes the oldest rows to stay under maxBytes, keeps running calls, shrinks the file", () => {
@@ -502,8 +586,9 @@ describe("retention", () => {
     }
     big.flushIndex();
     const before = big.usedBytes();
-    expect(before).toBeGreaterThan(8 * 1024 * 1024);
-    const limit = 3 * 1024 * 1024;
+    // SQLite: the file's pages; PostgreSQL: the rows' bytes.
+    expect(before).toBeGreaterThan(backend === "sqlite" ? 8 * 1024 * 1024 : 4 * 1024 * 1024);
+    const limit = Math.round(before * 0.35);
     const r = open({ maxAgeDays: 0, maxBytes: limit });
     const result = r.prune();
     expect(result.deletedBySize).toBeGreaterThan(200);
@@ -513,14 +598,19 @@ describe("retention", () => {
     expect(left.at(-1)).toBe("c399");
     expect(left.length).toBeLessThan(200);
     expect(big.finish(running, { responseText: "done" })).toBe(true);
+    // A second pass finds nothing more to do (PostgreSQL's tables keep their size: the count is
+    // of the rows, so pruning does not go on and on).
+    expect(r.prune()).toMatchObject({ deletedBySize: 0, deletedByAge: 0 });
+    big.flushIndex();
+    // usage_daily keeps the totals of calls pruned for size.
+    expect(rows(`SELECT sum(calls) AS n FROM usage_daily`)).toEqual([{ n: 401 }]);
+    if (backend !== "sqlite") return;
     for (const x of opened.splice(0)) x.close();
     expect(statSync(path).size).toBeLessThan(before / 2);
-    const db = new Database(path);
-    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    db.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')`).run();
-    // usage_daily keeps the totals of calls pruned for size.
-    expect(db.prepare(`SELECT sum(calls) AS n FROM usage_daily`).get()).toEqual({ n: 401 });
-    db.close();
+    const file = new Database(path);
+    expect(file.pragma("integrity_check", { simple: true })).toBe("ok");
+    file.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')`).run();
+    file.close();
   });
 
   it("checks retention in the background every pruneEvery calls", async () => {
@@ -533,7 +623,22 @@ describe("retention", () => {
   });
 });
 
-describe("views and full-text search", () => {
+describe.each(BACKENDS)("views and full-text search (%s)", (backend) => {
+  let db: RecordDb;
+  beforeEach(async () => {
+    db = await recordDb(backend, path);
+  });
+  afterEach(() => {
+    for (const r of opened.splice(0)) r.close();
+    db.close();
+  });
+  function open(options: RecorderOptions = {}): Recorder {
+    const r = Recorder.open(db.where, { maintenance: false, onError: () => {}, ...options });
+    opened.push(r);
+    return r;
+  }
+  const rows = (sql?: string) => db.rows(sql);
+
   it("answer usage, error and latency questions", () => {
     const r = open();
     const today = new Date().toISOString().slice(0, 10);
@@ -608,14 +713,12 @@ describe("views and full-text search", () => {
 
   it("indexes a call for search once it ends, and keeps the index in step", async () => {
     const r = open({ maxAgeDays: 1 });
-    const match = (q: string) =>
-      rows(`SELECT rowid FROM calls_fts WHERE calls_fts MATCH '${q}' ORDER BY rowid`).map(
-        (x) => x.rowid,
-      );
+    const match = (q: string) => db.match(q);
     const integrity = () => {
-      const db = new Database(path);
-      db.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')`).run();
-      db.close();
+      if (backend !== "sqlite") return;
+      const file = new Database(path);
+      file.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')`).run();
+      file.close();
     };
     const id = r.start(call({ prompt: "refactor the tokenizer module" }));
     r.flushIndex();
@@ -640,10 +743,12 @@ describe("views and full-text search", () => {
     // A rebuild (sqlite-utils rebuild-fts) while a call runs indexes that call too: finishing
     // and pruning it must still leave a consistent index.
     const running = r.start(call({ prompt: "rebuild while running" }));
-    const db = new Database(path);
-    db.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('rebuild')`).run();
-    db.close();
-    expect(match("running")).toEqual([running]);
+    if (backend === "sqlite") {
+      const file = new Database(path);
+      file.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('rebuild')`).run();
+      file.close();
+      expect(match("running")).toEqual([running]);
+    }
     r.finish(running, { responseText: "finished after the rebuild" });
     r.flushIndex();
     expect(match("running")).toEqual([running]);
