@@ -127,6 +127,8 @@ export class PostgresDb implements SqlDb {
     this.port = port1;
     this.worker = new Worker(`(${driverThread.toString()})()`, {
       eval: true,
+      // Not the parent's flags: `--input-type=module -e ...` would make this text a module.
+      execArgv: [],
       workerData: {
         pgPath: createRequire(import.meta.url).resolve("pg"),
         options: this.options,
