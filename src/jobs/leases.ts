@@ -82,12 +82,14 @@ export class Leases {
     });
   }
 
-  private pidsCount(peer: { bootId: string | null }): boolean {
+  /** Its CLIs' pids name processes here (the same machine, the same boot). */
+  private onThisMachine(peer: { bootId: string | null }): boolean {
     return onThisMachine(peer, this.o.host, this.o.store.sharedAcrossMachines);
   }
 
+  /** On PostgreSQL by the lease alone; on SQLite (one machine's file) by the pid too, as before. */
   private isDead(peer: Instance): boolean {
-    return isDeadInstance(peer, this.pidsCount(peer));
+    return isDeadInstance(peer, !this.o.store.sharedAcrossMachines);
   }
 
   /** Refreshes this lease, ends the jobs of dead gateway processes, and prunes old jobs. */
@@ -116,7 +118,7 @@ export class Leases {
   private reap(peer: Instance): boolean {
     const ended = this.o.store.reapDeadInstance(peer.id, peer.expired, interruptedError);
     if (!ended) return false;
-    const local = this.pidsCount(peer);
+    const local = this.onThisMachine(peer);
     for (const job of ended) {
       // Its CLI may have outlived the gateway that started it: it has no one to report to.
       if (local && job.pid !== null && isSameProcessAlive(job.pid, job.pidStart))
