@@ -186,7 +186,8 @@ describe.runIf(BACKENDS.includes("postgres"))(
       // About 20 s of progress events, padded: output to page long before it would end.
       const marker = "[[fake:stream=2000]] [[fake:every=10]] [[fake:pad=100]] long job";
       const stream = a.client.experimental.tasks.callToolStream(
-        { name: "codex_request", arguments: { prompt: marker } },
+        // A new session: the active codex one may be B's, which A would refuse to resume.
+        { name: "codex_request", arguments: { prompt: marker, createNewSession: true } },
         CallToolResultSchema,
         { task: { ttl: 60_000 } },
       );
@@ -235,7 +236,10 @@ describe.runIf(BACKENDS.includes("postgres"))(
 
     it("tasks/cancel on B stops a task running on A", async () => {
       const stream = a.client.experimental.tasks.callToolStream(
-        { name: "claude_request", arguments: { prompt: "[[fake:hang]] task to cancel" } },
+        {
+          name: "claude_request",
+          arguments: { prompt: "[[fake:hang]] task to cancel", createNewSession: true },
+        },
         CallToolResultSchema,
         { task: { ttl: 60_000 } },
       );
