@@ -15,7 +15,7 @@ const CLIS = ["claude", "codex", "gemini"] as const;
 let lane: FakeLane;
 let gw: StartedGateway;
 // On PostgreSQL a dead gateway is found by its lease alone (never by its pid): a short one here.
-const LEASE =
+const LEASE: Record<string, string> =
   process.env.LLM_GATEWAY_TEST_BACKEND === "postgres" ? { LLM_GATEWAY_LEASE_MS: "1500" } : {};
 
 beforeAll(async () => {
