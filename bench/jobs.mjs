@@ -85,6 +85,15 @@ async function main() {
   const completed = [...statuses.values()].filter((s) => s.status === "completed").length;
   const streamedMb =
     [...statuses.values()].reduce((sum, s) => sum + (s.stdoutChars ?? 0), 0) / 1024 / 1024;
+  // Any job that did not complete: how it ended, and one error of each kind.
+  const others = {};
+  for (const s of statuses.values())
+    if (s.status !== "completed")
+      others[`${s.status}: ${s.error?.category ?? ""} ${s.error?.message ?? ""}`.slice(0, 200)] =
+        (others[
+          `${s.status}: ${s.error?.category ?? ""} ${s.error?.message ?? ""}`.slice(0, 200)
+        ] ?? 0) + 1;
+  if (Object.keys(others).length) console.log("jobs not completed:", others);
   const cheapStats = summarize(cheap);
   const p99 = [...cheap].sort((a, b) => a - b)[Math.max(0, Math.ceil(0.99 * cheap.length) - 1)];
   const result = {
@@ -92,6 +101,7 @@ async function main() {
     backend: postgres ? "postgres" : "sqlite",
     jobs: JOBS,
     completed,
+    notCompleted: others,
     wallMs: round(wallMs, 0),
     streamedMb: round(streamedMb, 1),
     cheapCallMs: { ...roundSummary(cheapStats, 2), p99: round(p99, 2) },
