@@ -14,6 +14,11 @@ import { round, roundSummary, summarize } from "./lib/stats.mjs";
 import { num, textTable } from "./lib/table.mjs";
 
 const short = process.argv.includes("--short");
+// --backend=postgres (bench/multihost.mjs): the gateway on BENCH_DATABASE_URL instead of SQLite.
+const postgres = process.argv.includes("--backend=postgres");
+const database = postgres ? { LLM_GATEWAY_DATABASE_URL: process.env.BENCH_DATABASE_URL } : {};
+if (postgres && !process.env.BENCH_DATABASE_URL)
+  throw new Error("--backend=postgres needs BENCH_DATABASE_URL");
 const JOBS = short ? 30 : 100;
 const EVENTS = 16; // the fake CLI prints 16 padded events, 60 ms apart: ~1 MB over ~1 s
 const PAD = 64 * 1024;
@@ -32,6 +37,7 @@ async function main() {
     LLM_GATEWAY_MAX_CONCURRENT: String(JOBS),
     LLM_GATEWAY_MAX_CONCURRENT_PER_CLI: String(JOBS),
     LLM_GATEWAY_MAX_QUEUE: String(JOBS),
+    ...database,
   });
   const gw = new RpcServer(process.execPath, [GATEWAY_MAIN], { env, cwd: work, name: "gateway" });
   await gw.initialize();
@@ -79,12 +85,23 @@ async function main() {
   const completed = [...statuses.values()].filter((s) => s.status === "completed").length;
   const streamedMb =
     [...statuses.values()].reduce((sum, s) => sum + (s.stdoutChars ?? 0), 0) / 1024 / 1024;
+  // Any job that did not complete: how it ended, and one error of each kind.
+  const others = {};
+  for (const s of statuses.values())
+    if (s.status !== "completed")
+      others[`${s.status}: ${s.error?.category ?? ""} ${s.error?.message ?? ""}`.slice(0, 200)] =
+        (others[
+          `${s.status}: ${s.error?.category ?? ""} ${s.error?.message ?? ""}`.slice(0, 200)
+        ] ?? 0) + 1;
+  if (Object.keys(others).length) console.log("jobs not completed:", others);
   const cheapStats = summarize(cheap);
   const p99 = [...cheap].sort((a, b) => a - b)[Math.max(0, Math.ceil(0.99 * cheap.length) - 1)];
   const result = {
     machine: machineInfo(),
+    backend: postgres ? "postgres" : "sqlite",
     jobs: JOBS,
     completed,
+    notCompleted: others,
     wallMs: round(wallMs, 0),
     streamedMb: round(streamedMb, 1),
     cheapCallMs: { ...roundSummary(cheapStats, 2), p99: round(p99, 2) },
@@ -94,7 +111,7 @@ async function main() {
   };
   console.log(
     textTable(
-      `Jobs: ${JOBS} concurrent async codex jobs, each streaming ~1 MB (${EVENTS} x ${PAD / 1024} KB, 60 ms apart)`,
+      `Jobs${postgres ? " on PostgreSQL" : ""}: ${JOBS} concurrent async codex jobs, each streaming ~1 MB (${EVENTS} x ${PAD / 1024} KB, 60 ms apart)`,
       ["measure", "value", "target"],
       [
         ["jobs completed", `${completed}/${JOBS}`, `${JOBS}/${JOBS}`],
@@ -123,7 +140,10 @@ async function main() {
     ),
   );
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench", "results", "jobs.json"), JSON.stringify(result, null, 2));
+  writeFileSync(
+    join(ROOT, "bench", "results", postgres ? "jobs-postgres.json" : "jobs.json"),
+    JSON.stringify(result, null, 2),
+  );
 }
 
 /**
@@ -132,7 +152,7 @@ async function main() {
  */
 async function cancelLatency() {
   const log = join(tempDir("cancel"), "invocations.jsonl");
-  const { env, work } = sandbox(fakeBin(), { FAKE_CLI_LOG: log });
+  const { env, work } = sandbox(fakeBin(), { FAKE_CLI_LOG: log, ...database });
   const gw = new RpcServer(process.execPath, [GATEWAY_MAIN], { env, cwd: work, name: "gateway" });
   await gw.initialize();
   const canceled = [];

@@ -167,9 +167,12 @@ console.log(
 );
 
 // The other benchmarks, when present (not with --only): the prompt optimizer, the flight
-// recorder, redaction, and the job load test with cancel latency. Each takes --short and writes
+// recorder, redaction, the job load test with cancel latency, and the job store on PostgreSQL
+// next to SQLite with the load test on PostgreSQL (multihost.mjs). Each takes --short and writes
 // its own bench/results/*.json.
-for (const script of only ? [] : ["optimize.mjs", "recorder.mjs", "redact.mjs", "jobs.mjs"]) {
+for (const script of only
+  ? []
+  : ["optimize.mjs", "recorder.mjs", "redact.mjs", "jobs.mjs", "multihost.mjs"]) {
   const path = join(ROOT, "bench", script);
   if (!existsSync(path)) continue;
   log(`\n== bench/${script}${short ? " --short" : ""}`);

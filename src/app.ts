@@ -6,6 +6,7 @@ import { loadConfig, type GatewayConfig } from "./config.js";
 import { announceUntested, CliProbe } from "./process/cli-probe.js";
 import { HelperSpawner } from "./process/spawner.js";
 import { PROVIDERS } from "./providers/index.js";
+import { hostIdentity } from "./host.js";
 import { JobManager } from "./jobs/manager.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMcpServer, type ServerParts } from "./mcp/server.js";
@@ -83,6 +84,8 @@ export function buildGateway(version: string, scope?: CallerScope): BuiltGateway
     limits: config.limits,
     retentionMs: config.jobRetentionMs,
     killGraceMs: config.killGraceMs,
+    host: hostIdentity(process.env, config.hosts.hostId),
+    leaseMs: config.hosts.leaseMs,
     // The calls of a gateway process that died end interrupted in the flight recorder too.
     onPeersDied: () => recorder.markInterrupted(),
   });

@@ -4,6 +4,8 @@ import { delimiter, isAbsolute, join } from "node:path";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "./approval/policy.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytesFromEnv } from "./mcp/line-reader.js";
 import { gatewayHomeDir } from "./home.js";
+import { hostIdFromEnv } from "./host.js";
+import { DEFAULT_LEASE_MS } from "./jobs/peer-check.js";
 import { postgresFromEnv, type PostgresSettings } from "./store/database-config.js";
 import { envPositiveInt, envPositiveNumber } from "./number-settings.js";
 import {
@@ -69,6 +71,11 @@ export interface GatewayConfig {
   childEnv: NodeJS.ProcessEnv;
   /** PostgreSQL for sessions, jobs and the flight record (`LLM_GATEWAY_DATABASE_URL`); null: SQLite. */
   postgres: PostgresSettings | null;
+  /**
+   * This process among the gateway hosts sharing the store: `LLM_GATEWAY_HOST_ID` (default unique
+   * per process) and its lease, `LLM_GATEWAY_LEASE_MS` (docs/POSTGRES.md, "Several hosts").
+   */
+  hosts: { hostId: string | undefined; leaseMs: number };
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
@@ -282,6 +289,24 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
     meaning: "PostgreSQL: longest a connection attempt may take (`database_unavailable` after it)",
   },
   {
+    name: "LLM_GATEWAY_HOST_ID",
+    default: "`<hostname>-<pid>-<random>`",
+    meaning:
+      "this gateway's id among the hosts sharing one database; a start under an id a live gateway holds is refused",
+  },
+  {
+    name: "LLM_GATEWAY_HOSTNAME",
+    default: "the OS host name",
+    meaning:
+      "the machine's name on sessions: a resume elsewhere checks that the CLI's session files are reachable",
+  },
+  {
+    name: "LLM_GATEWAY_LEASE_MS",
+    default: `\`${DEFAULT_LEASE_MS}\``,
+    meaning:
+      "a gateway whose lease is not refreshed for this long is dead: other hosts end its jobs `interrupted`",
+  },
+  {
     name: "DEBUG",
     default: "unset",
     meaning: "any value adds `[DEBUG]` lines (the CLI arguments of each run) to the log",
@@ -333,6 +358,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       : [join(gatewayHome, "run"), "/run/llm-cli-gateway"],
     childEnv: { ...env, PATH: extendPath(env.PATH ?? "", home) },
     postgres: postgresFromEnv(env),
+    hosts: {
+      hostId: hostIdFromEnv(env),
+      leaseMs: envPositiveInt(env, "LLM_GATEWAY_LEASE_MS") ?? DEFAULT_LEASE_MS,
+    },
   };
 }
 

@@ -1,4 +1,7 @@
+import { homedir } from "node:os";
 import { invalidInput } from "./errors.js";
+import { machineName } from "./host.js";
+import { anySessionFileExists } from "./session-files.js";
 import type { CliRequest, GatewayResult, PreparedRequest } from "./request.js";
 import { requestToolOf } from "./providers/index.js";
 import { CLI_NAMES, type CliName, type Provider, type SessionPlan } from "./providers/types.js";
@@ -56,9 +59,11 @@ export function resolveSession({
     const plan: SessionPlan = req.resumeLatest ? { mode: "latest" } : { mode: "new" };
     return { plan, cwd, model: requestedModel };
   }
+  const plan = planFor(provider, session);
+  if (plan.mode === "resume") checkReachable(provider, session);
   return {
     session,
-    plan: planFor(provider, session),
+    plan,
     cwd: sessionCwd(provider, session, req.cwd),
     model: sessionModel(provider, session, requestedModel),
   };
@@ -90,6 +95,27 @@ function planFor(provider: Provider, session: SessionRecord): SessionPlan {
   if (session.nativeId && provider.sessions.newWithId)
     return { mode: "new-with-id", id: session.nativeId };
   return { mode: "new" };
+}
+
+/**
+ * A session made on another machine (several gateway hosts on one database) resumes here only when
+ * its CLI's session files are reachable here (a shared home); a CLI whose files the provider does
+ * not name is let try.
+ */
+function checkReachable(provider: Provider, session: SessionRecord): void {
+  const here = machineName();
+  if (!session.host || session.host === here || !provider.sessions.sessionFiles) return;
+  const env = process.env;
+  const paths = provider.sessions.sessionFiles(
+    session.nativeId!,
+    session.cwd,
+    env,
+    env.HOME || homedir(),
+  );
+  if (anySessionFileExists(paths)) return;
+  throw invalidInput(
+    `Session ${session.id} lives on host ${session.host}: ${provider.name} keeps its files there (${paths.join(", ")}), and they are not reachable on this host (${here}). Continue it through a gateway on ${session.host}, or share that directory between the hosts`,
+  );
 }
 
 /** A CLI that finds sessions by directory resumes one only from the directory it started in. */
@@ -142,6 +168,8 @@ export function recordSessionRun(
     costUsd: result.costUsd,
   });
   if (session) {
+    // Where the CLI made the session's files: its first run's machine.
+    if (session.started && !session.host) store.recordHost(session.id, machineName());
     result.nativeSessionId = session.nativeId ?? result.nativeSessionId;
     result.gatewaySessionId = session.id;
   }

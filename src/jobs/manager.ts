@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { GatewayError, invalidInput, type ErrorCategory } from "../errors.js";
 import type { Logger } from "../log.js";
-import { isSameProcessAlive, killGroup, processStartTime } from "../process/liveness.js";
+import type { HostIdentity } from "../host.js";
+import { processStartTime } from "../process/liveness.js";
 import type { CliName } from "../providers/types.js";
 import type { GatewayResult, RunHooks } from "../request.js";
 import {
@@ -14,6 +15,7 @@ import {
 } from "../store/jobs.js";
 import type { OutputWriter } from "../store/output-writer.js";
 import { redactJson, redactSecrets } from "../store/redact.js";
+import { CancelWatch } from "./cancel-watch.js";
 import { interruptedError, Leases } from "./leases.js";
 import { OutputSink, type ProgressUpdate } from "./output.js";
 
@@ -35,6 +37,9 @@ export interface JobManagerOptions {
   /** How long finished jobs (and their output) are kept. */
   retentionMs: number;
   killGraceMs: number;
+  /** This process among the hosts sharing the store, and its lease length. */
+  host: HostIdentity;
+  leaseMs: number;
   /** Called when the jobs of dead gateway processes were ended (see Leases). */
   onPeersDied?: () => void;
 }
@@ -81,6 +86,7 @@ interface Job {
  */
 export class JobManager {
   private readonly leases: Leases;
+  private readonly cancels: CancelWatch;
   private readonly running = new Map<string, Job>();
   private readonly queue: Job[] = [];
   private closing = false;
@@ -88,6 +94,13 @@ export class JobManager {
 
   constructor(private readonly o: JobManagerOptions) {
     this.leases = new Leases(o);
+    this.cancels = new CancelWatch({
+      store: o.store,
+      logger: o.logger,
+      owner: this.leases.instanceId,
+      busy: () => this.activeJobs > 0,
+      cancelHere: (id) => this.cancelHere(id),
+    });
   }
 
   /** This gateway process's id in the job store (the owner of its jobs). */
@@ -97,6 +110,7 @@ export class JobManager {
 
   start(): void {
     this.leases.start();
+    this.cancels.start();
   }
 
   /**
@@ -154,7 +168,10 @@ export class JobManager {
     return settled;
   }
 
-  /** Stops a job: its whole process group within the kill grace, whichever gateway process runs it. */
+  /**
+   * Stops a job, whichever host runs it: here at once; on another host through the database (its
+   * cancel flag, which that host polls: see CancelWatch). The job ends canceled with its output.
+   */
   cancel(id: string): JobRow {
     const row = this.o.store.get(id);
     if (!row) throw invalidInput(`Unknown jobId ${id}`);
@@ -162,27 +179,29 @@ export class JobManager {
     this.o.store.requestCancel(id);
     // A consult/review job runs no process itself: cancelling it cancels its CLI jobs.
     for (const child of this.o.store.children(id)) this.cancel(child.id);
+    this.cancelHere(id);
+    return this.o.store.get(id)!;
+  }
+
+  /** Stops a job of this process: dropped from the queue, or its run aborted. */
+  private cancelHere(id: string): boolean {
     const queued = this.queue.findIndex((j) => j.id === id);
     if (queued !== -1) {
       const [job] = this.queue.splice(queued, 1);
       this.settle(job!, canceledBeforeStart(job!), "canceled");
-    } else if (this.running.has(id)) {
-      this.running.get(id)!.abort.abort();
-    } else if (row.pid !== null && isSameProcessAlive(row.pid, row.pidStart)) {
-      // Another gateway process runs it: stop the process group; that process records the end.
-      killGroup(row.pid, "SIGTERM");
-      setTimeout(
-        () => isSameProcessAlive(row.pid!, row.pidStart) && killGroup(row.pid!, "SIGKILL"),
-        this.o.killGraceMs,
-      ).unref();
+      return true;
     }
-    return this.o.store.get(id)!;
+    const running = this.running.get(id);
+    if (!running) return false;
+    running.abort.abort();
+    return true;
   }
 
   /** Shutdown: stop every running CLI; their jobs, and the queued ones, end interrupted. */
   async stop(): Promise<void> {
     this.closing = true;
     this.leases.stop();
+    this.cancels.stop();
     for (const job of this.queue.splice(0))
       this.settle(
         job,

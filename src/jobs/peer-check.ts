@@ -2,15 +2,40 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isSameProcessAlive } from "../process/liveness.js";
 
-/** A lease not refreshed for this long (see leases.ts) belongs to a dead gateway process. */
-export const LEASE_MS = 30_000;
+/** Lease length by default (LLM_GATEWAY_LEASE_MS): a dead host's jobs end interrupted within ~25 s. */
+export const DEFAULT_LEASE_MS = 20_000;
+/** Rows written before leases had a length (store/jobs.ts LEGACY_LEASE_MS). */
+const LEGACY_LEASE_MS = 30_000;
 
-/** A lease that ran out, or whose process is gone (or is another process with its pid). */
-export function isDeadInstance(
-  i: { pid: number; pidStart: string | null; heartbeatAt: number },
-  now: number,
+/** What liveness is judged by: a lease, and on the same machine also the process itself. */
+export interface PeerFacts {
+  pid: number;
+  pidStart: string | null;
+  bootId: string | null;
+  /** The lease ran out (by the database's clock). */
+  expired: boolean;
+}
+
+/**
+ * Whether the CLI pids of an instance can be trusted here: on SQLite (one machine's file) always,
+ * else only when it runs on this machine in this boot.
+ */
+export function onThisMachine(
+  peer: { bootId: string | null },
+  mine: { bootId: string | null },
+  sharedAcrossMachines: boolean,
 ): boolean {
-  return now - i.heartbeatAt > LEASE_MS || !isSameProcessAlive(i.pid, i.pidStart);
+  if (peer.bootId !== null && mine.bootId !== null) return peer.bootId === mine.bootId;
+  return !sharedAcrossMachines;
+}
+
+/**
+ * Dead: its lease ran out; or, on SQLite only, its process is gone (or another process has its
+ * pid). On PostgreSQL a pid is never judged: the lease alone says, so a live host on another
+ * machine whose pid happens to be free here is never touched.
+ */
+export function isDeadInstance(peer: PeerFacts, pidsCount: boolean): boolean {
+  return peer.expired || (pidsCount && !isSameProcessAlive(peer.pid, peer.pidStart));
 }
 
 /**
@@ -18,6 +43,7 @@ export function isDeadInstance(
  * and its CLIs be stopped now, at start, not at the first call (the gateway itself loads lazily,
  * see main.ts). A read-only look at the instances table; any failure to read it (no table yet, a
  * corrupt file) also says "load the gateway now", which then reports the problem as a start would.
+ * (On PostgreSQL the other hosts reap a dead one; this looks at the local SQLite file only.)
  */
 export async function hasDeadPeers(home: string): Promise<boolean> {
   const path = join(home, "gateway.db");
@@ -27,14 +53,23 @@ export async function hasDeadPeers(home: string): Promise<boolean> {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       db.pragma("busy_timeout = 10000");
-      const rows = db.prepare(`SELECT pid, pid_start, heartbeat_at FROM instances`).all() as {
+      const rows = db.prepare(`SELECT * FROM instances`).all() as {
         pid: number;
         pid_start: string | null;
         heartbeat_at: number;
+        lease_ms?: number | null;
       }[];
       const now = Date.now();
       return rows.some((r) =>
-        isDeadInstance({ pid: r.pid, pidStart: r.pid_start, heartbeatAt: r.heartbeat_at }, now),
+        isDeadInstance(
+          {
+            pid: r.pid,
+            pidStart: r.pid_start,
+            bootId: null,
+            expired: now - r.heartbeat_at > (r.lease_ms ?? LEGACY_LEASE_MS),
+          },
+          true,
+        ),
       );
     } finally {
       db.close();

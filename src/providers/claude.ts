@@ -75,6 +75,10 @@ export const claudeProvider: Provider<ClaudeOptions> = {
     byDirectory: true,
     keepsModel: false,
     latestOption: "continueSession",
+    // <config>/projects/<cwd, each non-alphanumeric a "-">/<id>.jsonl (CLI-FACTS: claude sessions).
+    sessionFiles: (id, _cwd, env, home) => [
+      join(env.CLAUDE_CONFIG_DIR || join(home, ".claude"), "projects", "*", `${id}.jsonl`),
+    ],
   },
   permissions: {
     requested: (o) => ({ bypass: Boolean(o.dangerouslySkipPermissions), workspaceWrite: false }),

@@ -93,7 +93,22 @@ export const codexProvider: Provider<CodexOptions> = {
   },
   // codex finds a session by its id from any directory; resumed with another model, it replaces
   // the conversation with a summary.
-  sessions: { newWithId: false, byDirectory: false, keepsModel: true },
+  sessions: {
+    newWithId: false,
+    byDirectory: false,
+    keepsModel: true,
+    // $CODEX_HOME/sessions/YYYY/MM/DD/rollout-<ts>-<thread id>.jsonl (CLI-FACTS: codex sessions).
+    sessionFiles: (id, _cwd, env, home) => [
+      join(
+        env.CODEX_HOME || join(home, ".codex"),
+        "sessions",
+        "*",
+        "*",
+        "*",
+        `rollout-*-${id}.jsonl`,
+      ),
+    ],
+  },
   permissions: {
     requested: (o) => ({
       bypass: Boolean(o.dangerouslyBypassApprovalsAndSandbox),

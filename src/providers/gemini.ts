@@ -62,7 +62,23 @@ export const geminiProvider: Provider<GeminiOptions> = {
     credentialFiles: ["oauth_creds.json", "gemini-credentials.json"],
     fix: 'run `gemini` once and choose "Login with Google", or set GEMINI_API_KEY in the gateway\'s environment (a sign-in kept in the system keychain cannot be seen from outside)',
   },
-  sessions: { newWithId: true, byDirectory: true, keepsModel: false, latestOption: "resumeLatest" },
+  sessions: {
+    newWithId: true,
+    byDirectory: true,
+    keepsModel: false,
+    latestOption: "resumeLatest",
+    // ~/.gemini/tmp/<project>/chats/session-<date>-<first 8 of the id>.jsonl (CLI-FACTS: gemini sessions).
+    sessionFiles: (id, _cwd, env, home) => [
+      join(
+        env.GEMINI_CLI_HOME || home,
+        ".gemini",
+        "tmp",
+        "*",
+        "chats",
+        `session-*-${id.slice(0, 8)}.jsonl`,
+      ),
+    ],
+  },
   permissions: {
     requested: (o) => ({
       bypass: o.approvalMode === "yolo",

@@ -178,6 +178,18 @@ export interface SessionRules {
   keepsModel: boolean;
   /** The request option that resumes the CLI's latest session in cwd (named in errors), if it has one. */
   latestOption?: string;
+  /**
+   * Where the CLI keeps a session's files (absolute paths; `*` matches within one path segment):
+   * a resume on another machine than the session's proceeds only when one of them exists there
+   * (a shared home), else it is refused naming the session's host. Unset: not known, the resume
+   * proceeds. Paths only: the check itself is src/session-files.ts.
+   */
+  sessionFiles?(
+    nativeId: string,
+    cwd: string | null,
+    env: NodeJS.ProcessEnv,
+    home: string,
+  ): string[];
 }
 
 /** How the CLI counts the tokens it reports, for cost estimates (src/store/prices.ts). */

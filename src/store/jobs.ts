@@ -53,12 +53,25 @@ export interface JobRow {
   stderrChars: number;
 }
 
+/** One gateway process (a host) with its lease. */
 export interface Instance {
+  /** Its host id: the owner of its jobs. */
   id: string;
   pid: number;
   pidStart: string | null;
+  /** The machine it runs on, and that machine's boot (null: rows from before several hosts). */
+  hostname: string | null;
+  bootId: string | null;
+  /** How long its lease lasts after each heartbeat. */
+  leaseMs: number;
+  /** Its last heartbeat, in epoch ms of the database's clock. */
   heartbeatAt: number;
+  /** Its lease ran out by the database's clock. */
+  expired: boolean;
 }
+
+/** The lease of rows written before leases had a length (the lease then was 30 s). */
+export const LEGACY_LEASE_MS = 30_000;
 
 export const JOB_MIGRATIONS: readonly Migration[] = [
   (db) =>
@@ -178,6 +191,28 @@ const toJob = (r: Row): JobRow => ({
   stderrChars: r.stderr_chars,
 });
 
+interface InstanceRow {
+  id: string;
+  pid: number;
+  pid_start: string | null;
+  hostname: string | null;
+  boot_id: string | null;
+  lease_ms: number | null;
+  heartbeat_at: number;
+  expired: number;
+}
+
+const toInstance = (r: InstanceRow): Instance => ({
+  id: r.id,
+  pid: r.pid,
+  pidStart: r.pid_start,
+  hostname: r.hostname,
+  bootId: r.boot_id,
+  leaseMs: r.lease_ms ?? LEGACY_LEASE_MS,
+  heartbeatAt: Number(r.heartbeat_at),
+  expired: Number(r.expired) === 1,
+});
+
 const now = () => new Date().toISOString();
 
 /** Jobs and their output in SQLite, shared by every gateway process. */
@@ -185,6 +220,9 @@ export class JobStore {
   private readonly sql: (text: string) => SqlStatement;
   /** The column that orders rows as they were inserted (SQLite's rowid; PostgreSQL's seq). */
   private readonly insertionOrder: string;
+  /** SQL for "now" in epoch ms, and for "this instance row's lease ran out". */
+  private readonly nowMs: string;
+  private readonly expiredSql: string;
 
   /** `clientOf`: the HTTP client whose request is being handled (its jobs carry its name). */
   constructor(
@@ -193,37 +231,53 @@ export class JobStore {
   ) {
     this.sql = (text) => db.prepare(text);
     this.insertionOrder = db.dialect === "sqlite" ? "rowid" : "seq";
+    // Leases are judged by one clock, the database's (on SQLite, this machine's, as Date.now()).
+    this.nowMs =
+      db.dialect === "postgres"
+        ? `(extract(epoch from clock_timestamp()) * 1000)::bigint`
+        : `CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)`;
+    this.expiredSql = `(CASE WHEN heartbeat_at + COALESCE(lease_ms, ${LEGACY_LEASE_MS}) < ${this.nowMs} THEN 1 ELSE 0 END)`;
   }
 
-  registerInstance(instance: Instance): void {
+  /**
+   * Takes the lease of `instance.id` (a restart under the same host id takes its old row over;
+   * Leases refuses first when that row is live). The heartbeat is the database's clock.
+   */
+  registerInstance(instance: Omit<Instance, "heartbeatAt" | "expired">): void {
     this.sql(
-      `INSERT INTO instances (id, pid, pid_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO instances (id, pid, pid_start, started_at, heartbeat_at, hostname, boot_id, lease_ms)
+         VALUES (?, ?, ?, ?, ${this.nowMs}, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, pid_start = excluded.pid_start,
-           started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
-    ).run(instance.id, instance.pid, instance.pidStart, now(), instance.heartbeatAt);
+           started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+           hostname = excluded.hostname, boot_id = excluded.boot_id, lease_ms = excluded.lease_ms`,
+    ).run(
+      instance.id,
+      instance.pid,
+      instance.pidStart,
+      now(),
+      instance.hostname,
+      instance.bootId,
+      instance.leaseMs,
+    );
   }
 
-  heartbeat(id: string, at: number): void {
-    this.sql(`UPDATE instances SET heartbeat_at = ? WHERE id = ?`).run(at, id);
+  /** Refreshes a lease by the database's clock; false when the row is gone (another host reaped it). */
+  heartbeat(id: string): boolean {
+    return (
+      this.sql(`UPDATE instances SET heartbeat_at = ${this.nowMs} WHERE id = ?`).run(id).changes ===
+      1
+    );
   }
 
   removeInstance(id: string): void {
     this.sql(`DELETE FROM instances WHERE id = ?`).run(id);
   }
 
+  /** Every registered gateway process, its lease judged by the database's clock. */
   instances(): Instance[] {
-    const rows = this.sql(`SELECT id, pid, pid_start, heartbeat_at FROM instances`).all() as {
-      id: string;
-      pid: number;
-      pid_start: string | null;
-      heartbeat_at: number;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      pid: r.pid,
-      pidStart: r.pid_start,
-      heartbeatAt: r.heartbeat_at,
-    }));
+    return (
+      this.sql(`SELECT *, ${this.expiredSql} AS expired FROM instances`).all() as InstanceRow[]
+    ).map(toInstance);
   }
 
   insert(job: {
@@ -369,5 +423,48 @@ export class JobStore {
   pruneEndedBefore(cutoffIso: string): number {
     return this.sql(`DELETE FROM jobs WHERE ended_at IS NOT NULL AND ended_at < ?`).run(cutoffIso)
       .changes;
+  }
+
+  /** Whether gateway processes on other machines share this store (then pids say nothing). */
+  get sharedAcrossMachines(): boolean {
+    return this.db.dialect === "postgres";
+  }
+
+  /** One gateway process's row, its lease judged by the database's clock. */
+  instance(id: string): Instance | undefined {
+    const row = this.sql(`SELECT *, ${this.expiredSql} AS expired FROM instances WHERE id = ?`).get(
+      id,
+    ) as InstanceRow | undefined;
+    return row && toInstance(row);
+  }
+
+  /**
+   * Ends a dead gateway process: removes its row (only if its lease still ran out, when
+   * `ifExpired`: a host that just refreshed it is live) and ends its open jobs with `error`, in one
+   * transaction. Returns those jobs, or undefined when another host got there first.
+   */
+  reapDeadInstance(
+    id: string,
+    ifExpired: boolean,
+    error: { category: string; message: string },
+  ): JobRow[] | undefined {
+    return this.db.transaction(() => {
+      const claimed = this.sql(
+        `DELETE FROM instances WHERE id = ?${ifExpired ? ` AND ${this.expiredSql} = 1` : ""}`,
+      ).run(id).changes;
+      if (claimed !== 1) return undefined;
+      const open = this.openJobsOf([id]);
+      for (const job of open) this.finish(job.id, "interrupted", { error });
+      return open;
+    });
+  }
+
+  /** The open jobs of one owner that another host asked to cancel (the partial index jobs_cancel_requested). */
+  cancelRequestedOf(owner: string): string[] {
+    return (
+      this.sql(
+        `SELECT id FROM jobs WHERE owner = ? AND cancel_requested = 1 AND status IN ('queued', 'running')`,
+      ).all(owner) as { id: string }[]
+    ).map((r) => r.id);
   }
 }

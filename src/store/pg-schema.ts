@@ -1,3 +1,4 @@
+import { HOSTS_SQL } from "./host-schema.js";
 import type { PgMigration } from "./postgres.js";
 
 /**
@@ -98,4 +99,6 @@ export const GATEWAY_PG_MIGRATIONS: readonly PgMigration[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // 2: several hosts (store/host-schema.ts).
+  HOSTS_SQL,
 ];

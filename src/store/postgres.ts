@@ -28,6 +28,8 @@ export interface PostgresOptions {
 export type PgMigration = string;
 
 interface Request {
+  /** Echoed in the reply: a reply is matched to its request, never taken for the next one's. */
+  id?: number;
   sql: string;
   params?: SqlValue[];
   /** Several statements, no parameters (simple query protocol). */
@@ -38,9 +40,10 @@ interface Request {
    */
   connection?: number;
 }
-type Reply =
+type Reply = { id?: number } & (
   | { rows: unknown[]; changes: number; connection: number }
-  | { error: string; code?: string; lost: boolean };
+  | { error: string; code?: string; lost: boolean }
+);
 
 /**
  * The driver's thread, written as a function and started from its own text (`eval`), so it runs
@@ -96,7 +99,7 @@ function driverThread(): void {
       if (lost) client = null;
       reply = { error: e.message ?? String(err), code: e.code, lost };
     }
-    port.postMessage(reply);
+    port.postMessage({ ...reply, id: req.id });
     Atomics.store(signal, 0, 1);
     Atomics.notify(signal, 0);
   });
@@ -112,6 +115,7 @@ export class PostgresDb implements SqlDb {
   /** The connection the open transaction began on (see Request.connection). */
   private txConnection: number | undefined;
   private closed = false;
+  private requests = 0;
 
   /** Connects now: an unreachable database fails here, at start, with the reason. */
   constructor(private readonly options: PostgresOptions) {
@@ -191,20 +195,29 @@ export class PostgresDb implements SqlDb {
 
   private call(request: Request): { rows: unknown[]; changes: number; connection: number } {
     if (this.closed) throw unavailable(this.options, "the connection is closed");
+    const id = ++this.requests;
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage({ ...request, connection: this.txConnection });
+    this.port.postMessage({ ...request, id, connection: this.txConnection });
     const waitMs = this.options.statementTimeoutMs + this.options.connectTimeoutMs + 5_000;
-    if (Atomics.wait(this.signal, 0, 0, waitMs) === "timed-out") {
-      // Its late answer must not be taken for the next statement's: a new thread, a new
-      // connection; the open transaction (if any) is lost with the old one.
-      void this.worker.terminate();
-      this.port.close();
-      this.startDriver();
-      if (this.depth > 0) this.txConnection = -1;
-      throw unavailable(this.options, `no answer in ${waitMs} ms`);
+    const deadline = Date.now() + waitMs;
+    let reply: Reply | undefined;
+    // Wait for this request's reply: a wake-up with none yet waits on (seen under load, two
+    // gateway processes on two cores), and a late reply to an earlier request is dropped.
+    while (reply?.id !== id) {
+      reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;
+      if (reply) continue;
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(this.signal, 0, 0, left) === "timed-out") {
+        // Its late answer must not be taken for the next statement's: a new thread, a new
+        // connection; the open transaction (if any) is lost with the old one.
+        void this.worker.terminate();
+        this.port.close();
+        this.startDriver();
+        if (this.depth > 0) this.txConnection = -1;
+        throw unavailable(this.options, `no answer in ${waitMs} ms`);
+      }
+      Atomics.store(this.signal, 0, 0);
     }
-    const reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;
-    if (!reply) throw unavailable(this.options, "the driver thread gave no answer");
     if ("error" in reply) {
       if (reply.lost) throw unavailable(this.options, reply.error);
       throw Object.assign(new Error(reply.error), { code: reply.code });

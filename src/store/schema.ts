@@ -1,4 +1,5 @@
 import type { Migration } from "./db.js";
+import { HOSTS_MIGRATION } from "./host-schema.js";
 import { JOB_MIGRATIONS, PARENT_JOB_MIGRATION } from "./jobs.js";
 import { SESSION_MIGRATIONS, SESSIONS_ANY_CLI_MIGRATION } from "./session-schema.js";
 import { HTTP_CLIENTS_MIGRATION } from "./tokens.js";
@@ -10,4 +11,5 @@ export const GATEWAY_MIGRATIONS: readonly Migration[] = [
   PARENT_JOB_MIGRATION,
   SESSIONS_ANY_CLI_MIGRATION,
   HTTP_CLIENTS_MIGRATION,
+  HOSTS_MIGRATION,
 ];

@@ -21,6 +21,8 @@ export interface SessionRecord {
   requestCount: number;
   usage: Required<Usage>;
   costUsd: number;
+  /** The machine where the CLI created the session's files (its first run); null before. */
+  host: string | null;
 }
 
 export interface RunRecord {
@@ -51,6 +53,7 @@ interface Row {
   cache_write_tokens: number;
   reasoning_tokens: number;
   cost_usd: number;
+  host?: string | null;
 }
 
 const toRecord = (r: Row): SessionRecord => ({
@@ -72,6 +75,7 @@ const toRecord = (r: Row): SessionRecord => ({
     reasoningTokens: r.reasoning_tokens,
   },
   costUsd: r.cost_usd,
+  host: r.host ?? null,
 });
 
 const defaultDescription = (cli: CliName) => `${cli[0]!.toUpperCase()}${cli.slice(1)} Session`;
@@ -364,6 +368,11 @@ export class SessionStore {
       }
       return count;
     });
+  }
+
+  /** Records the machine where a session's CLI files were made, once (its first run). */
+  recordHost(id: string, host: string): void {
+    this.sql(`UPDATE sessions SET host = ? WHERE id = ? AND host IS NULL`).run(host, id);
   }
 }
 

@@ -14,9 +14,16 @@ const CLIS = ["claude", "codex", "gemini"] as const;
 
 let lane: FakeLane;
 let gw: StartedGateway;
+// On PostgreSQL a dead gateway is found by its lease alone (never by its pid): a short one here.
+const LEASE: Record<string, string> =
+  process.env.LLM_GATEWAY_TEST_BACKEND === "postgres" ? { LLM_GATEWAY_LEASE_MS: "1500" } : {};
 
 beforeAll(async () => {
-  lane = await startFakeLane({ LLM_GATEWAY_MAX_CONCURRENT: "3", LLM_GATEWAY_MAX_QUEUE: "1" });
+  lane = await startFakeLane({
+    LLM_GATEWAY_MAX_CONCURRENT: "3",
+    LLM_GATEWAY_MAX_QUEUE: "1",
+    ...LEASE,
+  });
   gw = lane.gw;
 });
 afterAll(() => lane.close());
@@ -231,10 +238,31 @@ describe("jobs outlive the gateway process", () => {
     process.kill(victim.pid, "SIGKILL");
     await delay(200);
     const next = await lane.startAnother();
-    const status = sc(await next.call("llm_job_status", { jobId }));
+    // SQLite: at once (the pid is gone); PostgreSQL: once the lease has run out.
+    const status = await waitForJob(next, jobId, { ms: 5000 });
     expect(status.status).toBe("interrupted");
     expect(status.error.category).toBe("interrupted");
     expect(sc(await next.call("llm_job_result", { jobId, raw: true })).stdout.text).toBe("so-far");
+    expect(await survivors([pid])).toEqual([]);
+  });
+
+  it("a job cancelled from another gateway process is stopped by the one running it (its cancel flag)", async () => {
+    const runner = await lane.startAnother({ LLM_GATEWAY_HOST_ID: "runner-1" });
+    const { jobId } = sc(
+      await runner.call("codex_request_async", {
+        prompt: "[[fake:hang]] cancel from afar",
+        createNewSession: true,
+      }),
+    );
+    const pid = await cliPid();
+    const other = await lane.startAnother();
+    const reply = sc(await other.call("llm_job_cancel", { jobId }));
+    // Not stopped by the other process itself: the reply says who stops it, and the status now.
+    expect(reply.status).toBe("running");
+    expect(reply.cancel).toMatch(
+      /^cancel requested; the job runs on host runner-1, which stops it/,
+    );
+    expect((await waitForJob(other, jobId, { ms: 3000 })).status).toBe("canceled");
     expect(await survivors([pid])).toEqual([]);
   });
 

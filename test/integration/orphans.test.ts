@@ -5,7 +5,13 @@ import { delay, sc, survivors, type StartedGateway } from "../helpers/gateway.js
 
 // Each test has a lane of its own: no other gateway over the same home may sweep its orphans.
 let lane: FakeLane;
-const newLane = async () => (lane = await startFakeLane({ LLM_GATEWAY_KILL_GRACE_MS: "500" }));
+// On PostgreSQL a dead gateway is found by its lease alone (never by its pid): a short one here.
+const PG = process.env.LLM_GATEWAY_TEST_BACKEND === "postgres";
+const newLane = async () =>
+  (lane = await startFakeLane({
+    LLM_GATEWAY_KILL_GRACE_MS: "500",
+    ...(PG ? { LLM_GATEWAY_LEASE_MS: "1500" } : {}),
+  }));
 afterEach(() => lane.close());
 
 /** Pids of the processes whose parent is `pid`. */
@@ -69,7 +75,7 @@ describe("a CLI never outlives the gateway that started it", () => {
     await delay(300);
     expect(await survivors([cli, grandchild], 0)).toEqual([cli, grandchild]);
     const next = await lane.startAnother();
-    expect(await survivors([cli, grandchild], 2500)).toEqual([]);
+    expect(await survivors([cli, grandchild], PG ? 5000 : 2500)).toEqual([]);
     expect(await survivors([mine.cli], 0)).toEqual([mine.cli]);
     expect(sc(await next.call("llm_job_status", { jobId: first })).status).toBe("interrupted");
     await live.close();

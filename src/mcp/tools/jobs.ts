@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { invalidInput } from "../../errors.js";
+import { cancelNote } from "../../jobs/cancel-watch.js";
 import type { JobManager } from "../../jobs/manager.js";
 import { isParentTarget, type JobRow, type JobStore, type OutputStream } from "../../store/jobs.js";
 import type { ToolRegistry } from "../registry.js";
@@ -105,7 +106,12 @@ export function registerJobTools(
     inputSchema: z.strictObject({ jobId }),
     outputSchema: status,
     annotations: { destructiveHint: true },
-    handler: ({ jobId: id }) => reply(statusOf(jobs.cancel(find(id).id), store)),
+    handler: ({ jobId: id }) => {
+      const job = jobs.cancel(find(id).id);
+      // Another host's job is stopped by that host: the reply says so, and what it is now.
+      const cancel = cancelNote(job, store, jobs.instanceId);
+      return reply({ ...statusOf(job, store), ...(cancel ? { cancel } : {}) });
+    },
   });
 }
 

@@ -17,7 +17,7 @@ const sessionIdField = z
   )
   .describe("Gateway session id, or the CLI's own session id");
 
-// Fields: id, cli, nativeSessionId, cwd, model, description, createdAt, lastUsedAt, requestCount, usage, costUsd, active.
+// Fields: id, cli, nativeSessionId, cwd, model, description, createdAt, lastUsedAt, requestCount, usage, costUsd, host, active.
 const sessionShape = z.looseObject({ id: z.string(), cli });
 const activeShape = z.looseObject({});
 
@@ -35,6 +35,8 @@ export function registerSessionTools(tools: ToolRegistry, store: SessionStore): 
     requestCount: s.requestCount,
     usage: s.usage,
     costUsd: s.costUsd,
+    // The machine where the CLI keeps its files (a resume elsewhere needs them reachable).
+    host: s.host,
     active: active[s.cli] === s.id,
   });
   const existing = (id: string): SessionRecord => {
