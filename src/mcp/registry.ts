@@ -13,7 +13,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { invalidInput, type GatewayError } from "../errors.js";
-import { releaseLargeTextIn } from "../process/large-text.js";
+import { largeTextIdsIn, releaseLargeText } from "../process/large-text.js";
 import type { Elicit } from "../approval/service.js";
 import type { ProgressUpdate } from "../jobs/output.js";
 import { toolError } from "./tools/errors.js";
@@ -142,7 +142,8 @@ export class ToolRegistry {
           return tool.startTask(parsed.data, ctx);
         }
         const result = await tool.handler(parsed.data, ctx);
-        if (largeText) setTimeout(() => releaseLargeTextIn(result), LARGE_TEXT_GRACE_MS).unref();
+        const ids = largeText ? largeTextIdsIn(result) : [];
+        if (ids.length) setTimeout(() => releaseLargeText(ids), LARGE_TEXT_GRACE_MS).unref();
         return result;
       } catch (err) {
         if (err instanceof McpError) throw err;

@@ -1,7 +1,12 @@
 // A result whose run kept large texts as bytes (process/large-text.ts): what stays a placeholder
 // and what is decoded. Only a reply's text stays (its transport writes it from the bytes); every
 // other string is expanded, so nothing else ever sees a placeholder.
-import { expandLargeText, largeTextIds, releaseLargeText } from "../process/large-text.js";
+import {
+  expandLargeText,
+  largeTextIds,
+  largeTextIdsIn,
+  releaseLargeText,
+} from "../process/large-text.js";
 import type { GatewayResult } from "../request.js";
 
 /**
@@ -10,14 +15,9 @@ import type { GatewayResult } from "../request.js";
  * `raw`, read only for outputFormat json (which expands it), is dropped when it still has one.
  */
 export function settleLargeTexts(result: GatewayResult, ids: number[], keepText: boolean): void {
-  const { text, raw } = result;
-  if (raw !== undefined) result.raw = keepText ? (mentionsLarge(raw) ? undefined : raw) : raw;
+  if (keepText && largeTextIdsIn(result.raw).length) result.raw = undefined;
   for (const key of Object.keys(result) as (keyof GatewayResult)[])
-    if (key !== "text" && key !== "raw") expandIn(result, key);
-  if (!keepText) {
-    if (result.raw !== undefined) expandIn(result, "raw");
-    result.text = expandLargeText(text);
-  }
+    if (key !== "text" || !keepText) expandIn(result, key);
   const stays = new Set(keepText ? largeTextIds(result.text) : []);
   releaseLargeText(ids.filter((id) => !stays.has(id)));
 }
@@ -29,10 +29,4 @@ function expandIn(holder: object, key: PropertyKey, depth = 0): void {
   if (typeof value === "string") record[key] = expandLargeText(value);
   else if (value && typeof value === "object" && depth < 20)
     for (const k of Object.keys(value)) expandIn(value, k, depth + 1);
-}
-
-function mentionsLarge(value: unknown, depth = 0): boolean {
-  if (typeof value === "string") return largeTextIds(value).length > 0;
-  if (!value || typeof value !== "object" || depth > 20) return false;
-  return Object.values(value).some((v) => mentionsLarge(v, depth + 1));
 }

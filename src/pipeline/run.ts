@@ -4,7 +4,7 @@ import type { GatewayConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { redactValues } from "../mcp-servers.js";
 import { optimizeResponse } from "../optimize/index.js";
-import { expandedLength } from "../process/large-text.js";
+import { expandedLength, releaseLargeText } from "../process/large-text.js";
 import { runProcess } from "../process/runner.js";
 import type { Spawner } from "../process/spawner.js";
 import { PROVIDERS } from "../providers/index.js";
@@ -66,14 +66,20 @@ export async function runCli(
     () => invocation.files && rmSync(prepared.scratchDir, { recursive: true, force: true }),
   );
 
-  const result = toResult(provider, run, {
-    correlationId,
-    model,
-    configuredModel: () => provider.configuredModel?.(env, cwd),
-    timeoutMs: prepared.timeoutMs,
-    idleTimeoutMs: prepared.idleTimeoutMs,
-    maxOutputBytes: config.maxOutputBytes,
-  });
+  let result: GatewayResult;
+  try {
+    result = toResult(provider, run, {
+      correlationId,
+      model,
+      configuredModel: () => provider.configuredModel?.(env, cwd),
+      timeoutMs: prepared.timeoutMs,
+      idleTimeoutMs: prepared.idleTimeoutMs,
+      maxOutputBytes: config.maxOutputBytes,
+    });
+  } catch (err) {
+    releaseLargeText(run.largeTexts ?? []); // nothing will refer to them
+    throw err;
+  }
   if (run.largeTexts) {
     const rewritten = prepared.outputJson || prepared.optimizeResponse;
     settleLargeTexts(result, run.largeTexts, largeText && !rewritten);

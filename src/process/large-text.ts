@@ -115,11 +115,11 @@ export function releaseLargeText(ids: Iterable<number>): void {
   for (const id of ids) kept.delete(id);
 }
 
-/** Forgets the kept texts that any string in `value` (an object, an array, a string) refers to. */
-export function releaseLargeTextIn(value: unknown, depth = 0): void {
-  if (typeof value === "string") releaseLargeText(largeTextIds(value));
-  else if (value && typeof value === "object" && depth < 20)
-    for (const v of Object.values(value)) releaseLargeTextIn(v, depth + 1);
+/** The ids of the kept texts that any string in `value` (an object, an array, a string) refers to. */
+export function largeTextIdsIn(value: unknown, depth = 0): number[] {
+  if (typeof value === "string") return largeTextIds(value);
+  if (!value || typeof value !== "object" || depth >= 20) return [];
+  return Object.values(value).flatMap((v) => largeTextIdsIn(v, depth + 1));
 }
 
 /** How many texts are kept (tests, and a leak check). */
