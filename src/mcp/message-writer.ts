@@ -3,11 +3,11 @@
 // bytes the CLI wrote, waiting for the pipe to drain: a 20 MB reply then never exists as one
 // 40 MB string, nor as the 80 MB JSON of its two copies (content and structuredContent), nor as
 // their UTF-8 buffer (issue #22).
-import { randomBytes } from "node:crypto";
 import {
   hasLargeText,
   largeTextIds,
   type LargeText,
+  processToken,
   releaseLargeText,
   splitLargeText,
 } from "../process/large-text.js";
@@ -15,10 +15,18 @@ import {
 /** Strings longer than this are written in pieces of this many characters. */
 export const CHUNK_CHARS = 256 * 1024;
 
-const TOKEN = randomBytes(8).toString("hex");
-/** Stands for the n-th large string in the skeleton JSON of a message. */
-const SLOT = `\u0000W${TOKEN}:`;
-const SLOT_JSON = new RegExp(`"\\\\u0000W${TOKEN}:(\\d+)\\\\u0000"`, "g");
+/** Stands for the n-th large string in the skeleton JSON of a message (made on first use). */
+let slot: { text: string; json: RegExp } | undefined;
+function slots(): { text: string; json: RegExp } {
+  if (!slot) {
+    const token = processToken();
+    slot = {
+      text: `\u0000W${token}:`,
+      json: new RegExp(`"\\\\u0000W${token}:(\\d+)\\\\u0000"`, "g"),
+    };
+  }
+  return slot;
+}
 
 /** What it writes to: process.stdout, or a test's stream. */
 export interface Out {
@@ -49,9 +57,10 @@ export class MessageWriter {
 
   private async writeInPieces(message: unknown): Promise<void> {
     const strings: string[] = [];
+    const { text: slotText, json: slotJson } = slots();
     const skeleton = JSON.stringify(message, (_key, value: unknown) =>
       typeof value === "string" && isLarge(value)
-        ? `${SLOT}${strings.push(value) - 1}\u0000`
+        ? `${slotText}${strings.push(value) - 1}\u0000`
         : value,
     );
     // The large texts are looked up now, and forgotten once the message is out.
@@ -59,7 +68,7 @@ export class MessageWriter {
     const used = new Set<LargeText>();
     try {
       let last = 0;
-      for (const m of skeleton.matchAll(SLOT_JSON)) {
+      for (const m of skeleton.matchAll(slotJson)) {
         await this.put(skeleton.slice(last, m.index));
         await this.put('"');
         for (const part of parts[Number(m[1])]!) {

@@ -2,7 +2,6 @@
 // (issue #22). The parsers see a short placeholder in their place; the stdio transport writes the
 // bytes where a placeholder stands (src/mcp/message-writer.ts); everything else asks for the decoded
 // text (expandLargeText). A placeholder holds a random token of this process: a CLI cannot forge one.
-import { randomBytes } from "node:crypto";
 import type { CutPoint } from "./json-strings.js";
 
 /** One string value, as its JSON-escaped UTF-8 bytes (without the quotes), in pieces. */
@@ -32,16 +31,28 @@ export class LargeText {
 const decodeJsonContent = (bytes: Buffer) =>
   JSON.parse(`"${bytes.toString("utf8")}"`) as unknown as string;
 
-const TOKEN = randomBytes(8).toString("hex");
-/** What a placeholder starts with, in a parsed string. */
-const MARK = `\u0000LT${TOKEN}:`;
-const PLACEHOLDER = new RegExp(`\u0000LT${TOKEN}:(\\d+)\u0000`, "g");
+/**
+ * What a placeholder starts with in a parsed string, and the placeholder itself: made with the
+ * first kept text (node:crypto is not loaded at start, where every millisecond counts).
+ */
+let MARK: string | undefined;
+let PLACEHOLDER: RegExp;
+
+/** A random token of this process, unguessable (node:crypto, loaded on first use). */
+export function processToken(): string {
+  return process.getBuiltinModule("node:crypto").randomBytes(8).toString("hex");
+}
 
 const kept = new Map<number, LargeText>();
 let nextId = 1;
 
 /** Keeps a large text; returns its id. */
 export function keepLargeText(text: LargeText): number {
+  if (!MARK) {
+    const token = processToken();
+    MARK = `\u0000LT${token}:`;
+    PLACEHOLDER = new RegExp(`\u0000LT${token}:(\\d+)\u0000`, "g");
+  }
   const id = nextId++;
   kept.set(id, text);
   return id;
@@ -54,7 +65,7 @@ export function placeholderJson(id: number): string {
 
 /** Whether a string holds a placeholder. */
 export function hasLargeText(value: string): boolean {
-  return value.includes(MARK);
+  return MARK !== undefined && value.includes(MARK);
 }
 
 /**
