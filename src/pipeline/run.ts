@@ -81,8 +81,9 @@ export async function runCli(
     throw err;
   }
   if (run.largeTexts) {
+    // A failed attempt may be retried, and its result dropped: only a success keeps its texts.
     const rewritten = prepared.outputJson || prepared.optimizeResponse;
-    settleLargeTexts(result, run.largeTexts, largeText && !rewritten);
+    settleLargeTexts(result, run.largeTexts, largeText && !rewritten && !result.error);
   }
   // A CLI may quote its MCP config when it reports a failure.
   if (result.error) result.error.message = redactValues(result.error.message, secrets);

@@ -15,6 +15,8 @@ import {
   splitLargeText,
 } from "../../src/process/large-text.js";
 import { LARGE_STRING_BYTES, runProcess } from "../../src/process/runner.js";
+import { settleLargeTexts } from "../../src/pipeline/large-result.js";
+import type { GatewayResult } from "../../src/request.js";
 
 /** Text with 2-, 3- and 4-byte characters, escapes and a surrogate pair every few characters. */
 function tricky(chars: number): string {
@@ -136,6 +138,47 @@ describe("kept large texts", () => {
     expect(lines[2]).toBe(JSON.stringify({ id: 3, plain }));
     expect(out.maxQueued).toBeLessThan(CHUNK_CHARS * 8);
     expect(keptLargeTexts()).toBe(before - 1); // written: forgotten
+  });
+});
+
+describe("settleLargeTexts", () => {
+  const keep = (value: string) => {
+    const bytes = Buffer.from(JSON.stringify(value).slice(1, -1));
+    const [found] = findLargeStrings([Buffer.from(`"${bytes.toString()}"`)], 0);
+    return keepLargeText(new LargeText([bytes], found!.chars, found!.cuts));
+  };
+  const placeholder = (id: number) => JSON.parse(`"${placeholderJson(id)}"`) as string;
+  const result = (ids: number[]): GatewayResult => ({
+    text: placeholder(ids[0]!),
+    cli: "claude",
+    correlationId: "c",
+    durationMs: 1,
+    exitCode: 0,
+    usage: {},
+    retryCount: 0,
+    thinking: [placeholder(ids[1]!)],
+    raw: { result: placeholder(ids[0]!) },
+  });
+
+  it("keeps only a reply's text as placeholders, and forgets the texts nothing refers to", () => {
+    const before = keptLargeTexts();
+    const ids = [keep("answer"), keep("thought"), keep("repeated answer")];
+    const r = result(ids);
+    settleLargeTexts(r, ids, true);
+    expect(expandLargeText(r.text)).toBe("answer");
+    expect(r.thinking).toEqual(["thought"]);
+    expect(r.raw).toBeUndefined();
+    expect(keptLargeTexts()).toBe(before + 1);
+    releaseLargeText(ids);
+  });
+
+  it("expands everything otherwise, and keeps nothing", () => {
+    const before = keptLargeTexts();
+    const ids = [keep("answer"), keep("thought")];
+    const r = result(ids);
+    settleLargeTexts(r, ids, false);
+    expect(r).toMatchObject({ text: "answer", thinking: ["thought"], raw: { result: "answer" } });
+    expect(keptLargeTexts()).toBe(before);
   });
 });
 
