@@ -48,9 +48,11 @@ export class MessageWriter {
       return Promise.resolve();
     }
     const done = (this.tail ?? Promise.resolve()).then(() => this.writeInPieces(message));
-    this.tail = done;
-    void done.then(() => {
-      if (this.tail === done) this.tail = undefined;
+    // A message that fails to serialize must not hold up the ones after it.
+    const settled = done.catch(() => {});
+    this.tail = settled;
+    void settled.then(() => {
+      if (this.tail === settled) this.tail = undefined;
     });
     return done;
   }

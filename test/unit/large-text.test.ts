@@ -141,6 +141,25 @@ describe("kept large texts", () => {
   });
 });
 
+describe("MessageWriter", () => {
+  it("goes on after a message it cannot serialize", async () => {
+    const out = new SlowPipe();
+    const writer = new MessageWriter(out);
+    const first = writer.write({ id: 1, text: "a".repeat(CHUNK_CHARS + 1) });
+    const bad = writer.write({ id: 2, text: "b".repeat(CHUNK_CHARS + 1), n: 1n });
+    const after = writer.write({ id: 3 });
+    await first;
+    await expect(bad).rejects.toThrow(/BigInt/);
+    await after;
+    const ids = Buffer.concat(out.chunks)
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { id: number }).id);
+    expect(ids).toEqual([1, 3]);
+  });
+});
+
 describe("settleLargeTexts", () => {
   const keep = (value: string) => {
     const bytes = Buffer.from(JSON.stringify(value).slice(1, -1));
