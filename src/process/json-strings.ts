@@ -64,6 +64,25 @@ export function findLargeStrings(pieces: readonly Buffer[], minBytes: number): F
         }
         continue;
       }
+      if (!cont && !hex && !escaped && b >= 0x20 && b < 0x80 && b !== QUOTE && b !== BACKSLASH) {
+        // Plain ASCII, the common case: the run in one tight loop, its cut points after it.
+        let j = i + 1;
+        while (j < piece.length) {
+          const c = piece[j]!;
+          if (c < 0x20 || c >= 0x80 || c === QUOTE || c === BACKSLASH) break;
+          j++;
+        }
+        const runEnd = pos + (j - i);
+        while (nextCut < runEnd) {
+          const at = Math.max(nextCut, pos);
+          cuts.push({ byte: at - start, chars: chars + (at - pos) });
+          nextCut = at + CUT_EVERY;
+        }
+        chars += j - i;
+        pos = runEnd - 1; // the loop's increments take both to the run's end
+        i = j - 1;
+        continue;
+      }
       if (cont) {
         if (b >= lo && b <= hi) {
           cont--;
