@@ -12,6 +12,7 @@ import {
   type RequestId,
 } from "./jsonrpc-check.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, LineReader } from "./line-reader.js";
+import { MessageWriter } from "./message-writer.js";
 
 /**
  * The stdio transport, started before the gateway is loaded. Until the MCP server connects, it
@@ -37,6 +38,9 @@ export class EarlyStdioTransport implements Transport {
   /** The id of the initialize request answered early: the server's answer to it is dropped. */
   private answeredInitialize: RequestId | undefined;
   private onNeeded: (() => void) | undefined;
+  private readonly writer = new MessageWriter();
+  /** Its messages may carry kept large texts (process/large-text.ts): it writes their bytes. */
+  readonly writesLargeText = true;
 
   constructor(
     private readonly version: string,
@@ -98,7 +102,7 @@ export class EarlyStdioTransport implements Transport {
       this.answeredInitialize = undefined;
       return;
     }
-    this.write(message);
+    return this.writer.write(message);
   }
 
   async close(): Promise<void> {
@@ -107,7 +111,7 @@ export class EarlyStdioTransport implements Transport {
   }
 
   private write(message: unknown): void {
-    process.stdout.write(JSON.stringify(message) + "\n");
+    void this.writer.write(message);
   }
 
   private refuse(id: RequestId | null, code: number, message: string, data?: unknown): void {

@@ -13,6 +13,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { invalidInput, type GatewayError } from "../errors.js";
+import { largeTextIdsIn, releaseLargeText } from "../process/large-text.js";
 import type { Elicit } from "../approval/service.js";
 import type { ProgressUpdate } from "../jobs/output.js";
 import { toolError } from "./tools/errors.js";
@@ -27,7 +28,15 @@ export interface ToolContext {
   progress?: (update: ProgressUpdate) => void;
   /** Asks the person at the client a yes/no question, when the client supports elicitation. */
   elicit?: Elicit;
+  /**
+   * The reply may carry kept large texts (process/large-text.ts): the transport writes them from
+   * their bytes (the stdio one does; the SDK's HTTP one would send the placeholders).
+   */
+  largeText?: boolean;
 }
+
+/** A reply's large texts not written by then (a call canceled before its answer) are forgotten. */
+const LARGE_TEXT_GRACE_MS = 60_000;
 
 /** How long a person has to answer an approval question. */
 const ELICIT_TIMEOUT_MS = 120_000;
@@ -103,8 +112,11 @@ export class ToolRegistry {
         return toolError(error);
       }
       const token = request.params._meta?.progressToken;
+      const largeText =
+        (server.transport as { writesLargeText?: boolean } | undefined)?.writesLargeText === true;
       const ctx: ToolContext = {
         signal: extra.signal,
+        ...(largeText ? { largeText } : {}),
         ...(server.getClientCapabilities()?.elicitation
           ? { elicit: (message: string) => ask(server, message, related) }
           : {}),
@@ -129,7 +141,10 @@ export class ToolRegistry {
             throw new McpError(ErrorCode.InvalidParams, `Tool ${tool.name} does not support tasks`);
           return tool.startTask(parsed.data, ctx);
         }
-        return await tool.handler(parsed.data, ctx);
+        const result = await tool.handler(parsed.data, ctx);
+        const ids = largeText ? largeTextIdsIn(result) : [];
+        if (ids.length) setTimeout(() => releaseLargeText(ids), LARGE_TEXT_GRACE_MS).unref();
+        return result;
       } catch (err) {
         if (err instanceof McpError) throw err;
         return toolError(err);

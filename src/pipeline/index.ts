@@ -41,6 +41,11 @@ export interface SubmitOptions {
   parentId?: string;
   /** Links the flight recorder's rows of one consultation or review. */
   consultationId?: string;
+  /**
+   * The result's text may keep large texts as placeholders (process/large-text.ts): for a reply
+   * the transport writes from their bytes. Everything else in the result is expanded.
+   */
+  largeText?: boolean;
 }
 
 export interface JobHandle {
@@ -115,7 +120,13 @@ export class Pipeline {
       onProgress: options.onProgress,
       progressNote: (line) => PROVIDERS[cli].progress(line),
       run: async (hooks) => ({
-        ...(await this.run({ jobId, request: reviewed.request, first: prepared, hooks })),
+        ...(await this.run({
+          jobId,
+          request: reviewed.request,
+          first: prepared,
+          hooks,
+          largeText: options.largeText === true,
+        })),
         ...extras,
       }),
       failed: (category, message) => ({ ...failedResult(prepared, category, message), ...extras }),
@@ -149,8 +160,10 @@ export class Pipeline {
     request,
     first,
     hooks,
+    largeText,
   }: {
     jobId: string;
+    largeText: boolean;
     request: AnyCliRequest;
     /** The first attempt's, prepared at admission. */
     first: PreparedRequest;
@@ -166,7 +179,11 @@ export class Pipeline {
           this.d.logger.info(`retrying ${cli} job ${jobId} (attempt ${n + 1}) [${correlationId}]`);
         // Prepared again on a retry: the first attempt may have started the session it resumes.
         const prepared = n === 0 ? first : prepare(this.d, request);
-        return recordSessionRun(this.d.sessions, prepared, await runCli(this.d, prepared, hooks));
+        return recordSessionRun(
+          this.d.sessions,
+          prepared,
+          await runCli(this.d, prepared, hooks, largeText),
+        );
       },
     });
   }

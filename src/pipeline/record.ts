@@ -3,6 +3,7 @@
 import type { Reviewed } from "../approval/service.js";
 import { correlationIdOf } from "../correlation.js";
 import { GatewayError } from "../errors.js";
+import { expandedLength, expandedPrefix, hasLargeText } from "../process/large-text.js";
 import type { CliName } from "../providers/types.js";
 import type { BreakerState, GatewayResult, PreparedRequest } from "../request.js";
 import type { JobStatus } from "../store/jobs.js";
@@ -37,7 +38,7 @@ export function startRow(call: {
 export function finishRow(result: GatewayResult, status: JobStatus): CallOutcome {
   return {
     status: status === "queued" || status === "running" ? undefined : status,
-    responseText: result.text,
+    ...responseOf(result.text),
     model: result.model,
     gatewaySessionId: result.gatewaySessionId,
     nativeSessionId: result.nativeSessionId,
@@ -54,6 +55,20 @@ export function finishRow(result: GatewayResult, status: JobStatus): CallOutcome
         ? result.optimization
         : undefined,
     thinking: result.thinking,
+  };
+}
+
+/**
+ * The recorder keeps the first million characters of a response (its default maxTextChars): of a
+ * reply with large texts (process/large-text.ts) only about that much is decoded for it.
+ */
+const RECORDED_CHARS = 1_000_000;
+
+function responseOf(text: string): Pick<CallOutcome, "responseText" | "responseChars"> {
+  if (!hasLargeText(text)) return { responseText: text };
+  return {
+    responseText: expandedPrefix(text, RECORDED_CHARS + 1),
+    responseChars: expandedLength(text),
   };
 }
 

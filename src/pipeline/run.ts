@@ -4,11 +4,13 @@ import type { GatewayConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { redactValues } from "../mcp-servers.js";
 import { optimizeResponse } from "../optimize/index.js";
+import { expandedLength, releaseLargeText } from "../process/large-text.js";
 import { runProcess } from "../process/runner.js";
 import type { Spawner } from "../process/spawner.js";
 import { PROVIDERS } from "../providers/index.js";
 import type { Provider } from "../providers/types.js";
 import type { GatewayResult, PreparedRequest, RunHooks } from "../request.js";
+import { settleLargeTexts } from "./large-result.js";
 import { savings } from "./prepare.js";
 import { toResult } from "./result.js";
 
@@ -22,11 +24,13 @@ export interface RunDeps {
 /**
  * One attempt: run the CLI of a prepared request and turn its output into the result (secrets
  * redacted, the answer optimized when asked). Never throws for a failed run: the result says.
+ * `largeText`: the text may keep large texts as placeholders (SubmitOptions.largeText).
  */
 export async function runCli(
   deps: RunDeps,
   prepared: PreparedRequest,
   hooks: RunHooks = {},
+  largeText = false,
 ): Promise<GatewayResult> {
   const { config, logger } = deps;
   const { cli, correlationId, model, cwd, invocation } = prepared;
@@ -57,18 +61,30 @@ export async function runCli(
     backpressure: hooks.backpressure,
     onStdoutLine: hooks.onStdoutLine,
     retainStdoutLine: (head) => provider.retain(head),
+    keepLargeStrings: largeText,
   }).finally(
     () => invocation.files && rmSync(prepared.scratchDir, { recursive: true, force: true }),
   );
 
-  const result = toResult(provider, run, {
-    correlationId,
-    model,
-    configuredModel: () => provider.configuredModel?.(env, cwd),
-    timeoutMs: prepared.timeoutMs,
-    idleTimeoutMs: prepared.idleTimeoutMs,
-    maxOutputBytes: config.maxOutputBytes,
-  });
+  let result: GatewayResult;
+  try {
+    result = toResult(provider, run, {
+      correlationId,
+      model,
+      configuredModel: () => provider.configuredModel?.(env, cwd),
+      timeoutMs: prepared.timeoutMs,
+      idleTimeoutMs: prepared.idleTimeoutMs,
+      maxOutputBytes: config.maxOutputBytes,
+    });
+  } catch (err) {
+    releaseLargeText(run.largeTexts ?? []); // nothing will refer to them
+    throw err;
+  }
+  if (run.largeTexts) {
+    // A failed attempt may be retried, and its result dropped: only a success keeps its texts.
+    const rewritten = prepared.outputJson || prepared.optimizeResponse;
+    settleLargeTexts(result, run.largeTexts, largeText && !rewritten && !result.error);
+  }
   // A CLI may quote its MCP config when it reports a failure.
   if (result.error) result.error.message = redactValues(result.error.message, secrets);
   if (prepared.outputJson && result.raw !== undefined) result.text = JSON.stringify(result.raw);
@@ -84,7 +100,7 @@ export async function runCli(
     );
   } else {
     logger.info(
-      `${cli}_request completed successfully in ${result.durationMs}ms, response length=${result.text.length} [${correlationId}]`,
+      `${cli}_request completed successfully in ${result.durationMs}ms, response length=${expandedLength(result.text)} [${correlationId}]`,
     );
   }
   return result;

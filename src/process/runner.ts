@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { LineVerdict } from "../providers/types.js";
+import { findLargeStrings, slicePieces } from "./json-strings.js";
+import { keepLargeText, LargeText, placeholderJson, releaseLargeText } from "./large-text.js";
 import { killGroup } from "./liveness.js";
 import { spawnHere, type Exit, type Spawner } from "./spawner.js";
 
@@ -42,7 +44,16 @@ export interface RunSpec {
   retainStdoutLine?: (head: string) => LineVerdict;
   /** Called once the process is running, with its pid (also its process group id). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Keep the large string values of JSON lines as bytes (process/large-text.ts): the outcome's
+   * stdout then has placeholders in their place, and `largeTexts` names them. For a reply that is
+   * written from those bytes; whoever reads the text otherwise expands it.
+   */
+  keepLargeStrings?: boolean;
 }
+
+/** String values of at least this many bytes are kept as bytes (keepLargeStrings). */
+export const LARGE_STRING_BYTES = 256 * 1024;
 
 /** How much of a stdout line retainStdoutLine sees. */
 export const LINE_HEAD_BYTES = 256;
@@ -65,6 +76,8 @@ export interface RunOutcome {
   keptBytes: number;
   /** Set when the process could not be started at all (ENOENT, EACCES, ...). */
   spawnError?: NodeJS.ErrnoException;
+  /** The ids of the large texts kept for stdout's placeholders (keepLargeStrings). */
+  largeTexts?: number[];
 }
 
 /** What a run stopped at the output cap keeps for parsing: the start of stdout, the end of stderr (bytes, characters). */
@@ -80,7 +93,11 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const started = performance.now();
     const outFile = spec.stdoutToFile ? new TailedFile() : undefined;
-    const stdout = new LineCollector(spec.retainStdoutLine ?? (() => "keep"), spec.onStdoutLine);
+    const stdout = new LineCollector(
+      spec.retainStdoutLine ?? (() => "keep"),
+      spec.onStdoutLine,
+      spec.keepLargeStrings === true,
+    );
     const stderr = new TextCollector();
     let pid: number | undefined;
     let openPipes = 0;
@@ -175,6 +192,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
         keptBytes: Math.min(outputBytes, spec.maxOutputBytes),
         ...(stopped ? { stopped } : {}),
         ...(spawnError ? { spawnError } : {}),
+        ...(stdout.largeTexts.length ? { largeTexts: stdout.largeTexts } : {}),
       });
     };
 
@@ -277,10 +295,15 @@ const owned = (line: Buffer) =>
 class LineCollector {
   private kept: Buffer[] = [];
   private partial: Buffer[] = [];
+  /** The large texts kept in place of string values (keepLarge), by id. */
+  readonly largeTexts: number[] = [];
+  /** A placeholder's bytes in `kept`, and the bytes of the string it stands for. */
+  private readonly standsFor = new Map<Buffer, number>();
 
   constructor(
     private readonly retain: (head: string) => LineVerdict,
     private readonly onLine?: (line: Buffer) => void,
+    private readonly keepLarge = false,
   ) {}
 
   push(chunk: Buffer): void {
@@ -304,11 +327,15 @@ class LineCollector {
     let bytes = 0;
     let whole = 0;
     for (let n = 0; n < this.kept.length; n++) {
-      bytes += this.kept[n]!.length;
+      const piece = this.kept[n]!;
+      bytes += this.standsFor.get(piece) ?? piece.length;
       if (bytes > maxBytes) break;
-      if (this.kept[n] === NEWLINE) whole = n + 1;
+      if (piece === NEWLINE) whole = n + 1;
     }
     this.kept = this.kept.slice(0, whole);
+    // A line with a large text is longer than what is kept: none is left.
+    releaseLargeText(this.largeTexts.splice(0));
+    this.standsFor.clear();
   }
 
   text(): string {
@@ -334,9 +361,41 @@ class LineCollector {
     if (verdict === "drop") return;
     // A long line stays in its pieces (joined once, in text()): a copy here would leave the pieces
     // as garbage, which for megabytes of output outlives many young-generation collections.
-    if (verdict === "keep") for (const piece of pieces) this.kept.push(owned(piece));
-    else this.kept.push(Buffer.from(verdict.replace));
+    if (verdict === "keep") {
+      const kept =
+        this.keepLarge && bytes >= LARGE_STRING_BYTES ? this.withoutLarge(pieces) : pieces;
+      for (const piece of kept) this.kept.push(owned(piece));
+    } else this.kept.push(Buffer.from(verdict.replace));
     if (newline) this.kept.push(NEWLINE);
+  }
+
+  /**
+   * The line with each large string value of a JSON object line kept as bytes and a placeholder in
+   * its place: the parser then decodes a few hundred bytes instead of megabytes.
+   */
+  private withoutLarge(pieces: Buffer[]): Buffer[] {
+    const first = pieces[0]!;
+    let i = 0;
+    while (i < first.length && (first[i] === 0x20 || first[i] === 0x09)) i++;
+    if (first[i] !== 0x7b) return pieces; // not a JSON object
+    const found = findLargeStrings(pieces, LARGE_STRING_BYTES);
+    if (!found.length) return pieces;
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const s of found) {
+      out.push(...slicePieces(pieces, at, s.start));
+      const bytes = slicePieces(pieces, s.start, s.end).map(owned);
+      const id = keepLargeText(new LargeText(bytes, s.chars, s.cuts));
+      this.largeTexts.push(id);
+      const placeholder = Buffer.from(placeholderJson(id));
+      this.standsFor.set(placeholder, s.end - s.start);
+      out.push(placeholder);
+      at = s.end;
+    }
+    let total = 0;
+    for (const piece of pieces) total += piece.length;
+    out.push(...slicePieces(pieces, at, total));
+    return out;
   }
 }
 

@@ -86,10 +86,10 @@ export class CallRows {
   }
 
   /** Redacted, and cut to maxTextChars with a marker saying how much was cut. */
-  text(value: string | null | undefined): string | null {
+  text(value: string | null | undefined, chars = value?.length ?? 0): string | null {
     if (value === null || value === undefined) return null;
-    if (value.length > this.o.maxTextChars) {
-      const cut = value.length - this.o.maxTextChars;
+    if (chars > this.o.maxTextChars) {
+      const cut = chars - this.o.maxTextChars;
       return `${redactSecrets(value.slice(0, this.o.maxTextChars))}\n[… ${cut} more characters not recorded]`;
     }
     return redactSecrets(value);
@@ -125,14 +125,15 @@ export class CallRows {
     }
     const u = outcome.usage ?? {};
     const response = outcome.responseText ?? null;
+    const responseChars = outcome.responseChars ?? response?.length;
     const values: Record<string, unknown> = {
       id,
       status,
       ended_at: endedAt,
       duration_ms:
         outcome.durationMs ?? Math.max(0, Math.round(Date.parse(endedAt) - known.startedMs)),
-      response: this.text(response),
-      response_chars: response === null ? null : response.length,
+      response: this.text(response, responseChars),
+      response_chars: response === null ? null : responseChars,
       error_category: outcome.errorCategory ?? null,
       error_message: this.text(outcome.errorMessage),
       exit_code: outcome.exitCode ?? null,

@@ -50,6 +50,8 @@ export interface CallOutcome {
   /** Default: "failed" with an error, "canceled" when errorCategory is "canceled", else "completed". */
   status?: EndStatus;
   responseText?: string | null;
+  /** The response's whole length, when responseText is only its start (a large reply). */
+  responseChars?: number;
   /** The model the CLI reports it used. */
   model?: string | null;
   gatewaySessionId?: string | null;

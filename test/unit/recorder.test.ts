@@ -372,6 +372,15 @@ describe.each(BACKENDS)("Recorder (%s)", (backend) => {
     expect(row!.response.startsWith("r".repeat(100))).toBe(true);
   });
 
+  it("records a response given by its start and its whole length (a large reply)", () => {
+    const r = open({ maxTextChars: 100 });
+    const id = r.start(call());
+    r.finish(id, { responseText: "r".repeat(101), responseChars: 5000 });
+    const [row] = rows();
+    expect(row!.response).toBe(`${"r".repeat(100)}\n[… 4900 more characters not recorded]`);
+    expect(row!.response_chars).toBe(5000);
+  });
+
   it("a failed write is reported, never thrown", () => {
     const errors: unknown[] = [];
     const r = open({ onError: (e) => errors.push(e) });

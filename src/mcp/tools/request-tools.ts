@@ -48,6 +48,7 @@ export async function runSync<C extends CliName>(
     kind: "sync",
     onProgress: ctx.progress,
     elicit: ctx.elicit,
+    largeText: ctx.largeText,
   });
   const cancel = () => deps.jobs.cancel(job.id);
   ctx.signal.addEventListener("abort", cancel, { once: true });
