@@ -40,6 +40,11 @@ async function main(): Promise<void> {
       process.exitCode = runTokenCommand(command.argv, process.env);
       return;
     }
+    case "db": {
+      const { runDbCommand } = await import("./cli/db.js");
+      process.exitCode = runDbCommand(command.argv, process.env);
+      return;
+    }
     case "serve-http": {
       const { startHttpGateway } = await import("./transport/http-main.js");
       await startHttpGateway(command, version);

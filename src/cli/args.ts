@@ -9,6 +9,8 @@ export const USAGE = `Usage:
                                   the MCP server over Streamable HTTP at /mcp (docs/HTTP.md)
   llm-cli-gateway token create|list|revoke ...
                                   bearer tokens for HTTP clients (token --help)
+  llm-cli-gateway db copy [--from DIR]
+                                  copies gateway.db and logs.db into PostgreSQL (db --help)
 
 Every command takes --help (-h) and --version (-v).
 `;
@@ -30,13 +32,14 @@ export type Command =
   | { kind: "serve" }
   | { kind: "serve-http"; host?: string; port?: number }
   | { kind: "token"; argv: string[] }
+  | { kind: "db"; argv: string[] }
   | { kind: "version" }
   | { kind: "help"; text: string }
   | { kind: "logs"; argv: string[] }
   | { kind: "doctor"; json: boolean }
   | { kind: "usage-error"; message: string; usage: string };
 
-const SUBCOMMANDS = ["logs", "doctor", "serve", "token"] as const;
+const SUBCOMMANDS = ["logs", "doctor", "serve", "token", "db"] as const;
 const isVersion = (a: string) => a === "--version" || a === "-v";
 const isHelp = (a: string) => a === "--help" || a === "-h";
 
@@ -52,6 +55,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (rest.some(isVersion)) return { kind: "version" };
   if (first === "logs") return { kind: "logs", argv: rest };
   if (first === "token") return { kind: "token", argv: rest };
+  if (first === "db") return { kind: "db", argv: rest };
   if (first === "serve") return parseServe(rest);
   if (rest.some(isHelp)) return { kind: "help", text: DOCTOR_USAGE };
   const unknown = rest.find((a) => a !== "--json");
