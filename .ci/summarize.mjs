@@ -6,7 +6,7 @@ const dir = process.argv[2];
 let passed = 0;
 let failed = 0;
 
-for (const suite of ["fast", "fast-pg", "real", "package"]) {
+for (const suite of ["fast", "fast-pg", "real", "real-pg", "package"]) {
   const file = join(dir, `${suite}.json`);
   if (!existsSync(file)) {
     console.log(`${suite}: no results (the suite did not run)`);

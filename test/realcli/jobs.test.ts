@@ -14,9 +14,13 @@ const tag = () => randomBytes(4).toString("hex");
 
 let lane: RealLane;
 let envMarker: string;
+// On PostgreSQL a host is judged by its lease alone, never by pid: a short one, so the next
+// gateway finds the killed one's lease lapsed (SQLite also goes by the pid).
+const LEASE: Record<string, string> =
+  process.env.LLM_GATEWAY_TEST_BACKEND === "postgres" ? { LLM_GATEWAY_LEASE_MS: "1500" } : {};
 
 beforeAll(async () => {
-  lane = await startRealLane();
+  lane = await startRealLane(LEASE);
   envMarker = `LLM_GATEWAY_HOME=${join(lane.home, ".llm-cli-gateway")}`;
 });
 afterAll(() => lane.close());
@@ -149,8 +153,7 @@ describe("a gateway killed mid-job", () => {
       // No gateway runs now: the spawner process stops the CLI (within the 1.5 s kill grace).
       expect(await cliSurvivors([killed], 3000)).toEqual([]);
       const next = await lane.restartGateway();
-      const status = sc(await next.call("llm_job_status", { jobId }));
-      expect(status.status).toBe("interrupted");
+      expect((await waitForJob(next, jobId, { ms: 5_000 })).status).toBe("interrupted");
       await delay(300);
       expect(cliProcesses([next.pid])).toEqual([]);
     },
