@@ -154,7 +154,13 @@ function openRecorder(config: GatewayConfig, logger: Logger, version: string): R
   const onError = (err: unknown) =>
     logger.warn(`flight recorder: ${err instanceof Error ? err.message : String(err)}`);
   try {
-    return Recorder.fromConfig(config.recorder, { gatewayVersion: version, onError });
+    // PostgreSQL: the recorder's lease is the host's (LLM_GATEWAY_LEASE_MS), so a dead host's
+    // calls end interrupted when its jobs do.
+    return Recorder.fromConfig(config.recorder, {
+      gatewayVersion: version,
+      onError,
+      leaseMs: config.hosts.leaseMs,
+    });
   } catch (err) {
     onError(err);
     return Recorder.open(null);

@@ -67,13 +67,14 @@ async function main(): Promise<void> {
   transport.whenNeeded(() => void startServing(transport));
   transport.listen();
   // ...unless a gateway that died left CLIs and jobs behind: they are stopped at start, once the
-  // first answers are out (looking into gateway.db loads SQLite).
+  // first answers are out (looking into gateway.db loads SQLite). On PostgreSQL the gateway always
+  // loads then: it must hold its lease and reap dead hosts even if it never gets a call.
   setTimeout(async () => {
-    const [{ hasDeadPeers }, { gatewayHomeDir }] = await Promise.all([
+    const [{ needsGatewayAtStart }, { gatewayHomeDir }] = await Promise.all([
       import("./jobs/peer-check.js"),
       import("./home.js"),
     ]);
-    if (await hasDeadPeers(gatewayHomeDir(process.env))) transport.needNow();
+    if (await needsGatewayAtStart(process.env, gatewayHomeDir(process.env))) transport.needNow();
   }, 100);
 }
 

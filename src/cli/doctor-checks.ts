@@ -84,7 +84,10 @@ export async function gatherDoctorReport(env: NodeJS.ProcessEnv): Promise<Doctor
   const checks = [configCheck];
   if (config) {
     checks.push(checkHome(config.home), ...checkDatabases(config));
-    if (config.postgres) checks.push(await checkPostgres(config.postgres));
+    if (config.postgres)
+      checks.push(
+        ...(await checkPostgres(config.postgres, { recorder: config.recorder.postgres !== null })),
+      );
     checks.push(checkMcp(config));
   }
   const usableClis = clis.filter((c) => c.usable).map((c) => c.name);
@@ -213,7 +216,10 @@ function checkDatabases(config: GatewayConfig): CheckReport[] {
     ...(config.postgres
       ? []
       : [["gateway.db", join(config.home, "gateway.db")] as [string, string]]),
-    ["logs.db", config.recorder.path],
+    // With the flight recorder in PostgreSQL there is no logs.db ("recorder", doctor-postgres.ts).
+    ...(config.recorder.postgres
+      ? []
+      : [["logs.db", config.recorder.path] as [string, string | null]]),
   ];
   return paths.map(([name, path]) => {
     if (path === null)

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isSameProcessAlive } from "../process/liveness.js";
+import { postgresFromEnv } from "../store/database-config.js";
 
 /** Lease length by default (LLM_GATEWAY_LEASE_MS): a dead host's jobs end interrupted within ~25 s. */
 export const DEFAULT_LEASE_MS = 20_000;
@@ -39,11 +40,27 @@ export function isDeadInstance(peer: PeerFacts, pidsCount: boolean): boolean {
 }
 
 /**
+ * Whether the gateway must load now rather than at the first call. On PostgreSQL
+ * (LLM_GATEWAY_DATABASE_URL) always: this process is one host of a shared database, and only a
+ * loaded gateway holds a lease and reaps the hosts that die, so a gateway that never gets a call
+ * must load too (and an invalid setting is then reported as a start reports it). On SQLite only
+ * when gateway.db holds a dead process's lease: the bare process keeps its idle RSS otherwise.
+ */
+export async function needsGatewayAtStart(env: NodeJS.ProcessEnv, home: string): Promise<boolean> {
+  try {
+    if (postgresFromEnv(env)) return true;
+  } catch {
+    return true;
+  }
+  return hasDeadPeers(home);
+}
+
+/**
  * Whether gateway.db holds the lease of a gateway process that died: its jobs must end interrupted
  * and its CLIs be stopped now, at start, not at the first call (the gateway itself loads lazily,
  * see main.ts). A read-only look at the instances table; any failure to read it (no table yet, a
  * corrupt file) also says "load the gateway now", which then reports the problem as a start would.
- * (On PostgreSQL the other hosts reap a dead one; this looks at the local SQLite file only.)
+ * (On PostgreSQL see needsGatewayAtStart: this looks at the local SQLite file only.)
  */
 export async function hasDeadPeers(home: string): Promise<boolean> {
   const path = join(home, "gateway.db");

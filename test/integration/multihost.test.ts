@@ -14,7 +14,7 @@ import {
   waitForJob,
   type StartedGateway,
 } from "../helpers/gateway.js";
-import { BACKENDS, freshPgDatabase } from "../helpers/postgres.js";
+import { BACKENDS, freshPgDatabase, pgRows } from "../helpers/postgres.js";
 
 // Two gateway hosts on one PostgreSQL database (issue #20): different host ids, machine names and
 // homes (so the fake CLIs' files are not shared), a short lease so a dead host is found quickly.
@@ -71,6 +71,22 @@ describe.runIf(BACKENDS.includes("postgres"))(
         .slice(0, -1)
         .map((l) => JSON.parse(l) as { cli?: string; stdin?: string; argv: string[] })
         .filter((e) => e.cli && e.stdin?.includes(marker));
+    /** Polls `read` every 100 ms until `done` holds of its result or `ms` have passed. */
+    const pollUntil = async <T>(read: () => Promise<T>, done: (v: T) => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const value = await read();
+        if (done(value) || Date.now() > deadline) return value;
+        await delay(100);
+      }
+    };
+    /** The flight recorder's row(s) of one job, from the shared `recorder` schema. */
+    const recordedCalls = (db: string, jobId: string) =>
+      pgRows<{ status: string; instance_id: string; error_message: string | null }>(
+        db,
+        `SELECT status, instance_id, error_message FROM recorder.calls WHERE job_id = $1`,
+        [jobId],
+      );
     const cliPidOf = async (marker: string) => {
       for (let i = 0; i < 200 && !cliPids(marker).length; i++) await delay(25);
       return cliPids(marker)[0]!;
@@ -180,6 +196,55 @@ describe.runIf(BACKENDS.includes("postgres"))(
         const result = sc(await a.call("llm_job_result", { jobId: id }));
         expect(result.result.text).toBe(`FAKE-REPLY: ${prompt}`);
       }
+
+      // The recorder has every call exactly once: each job's correlation id in recorder.calls
+      // once, none missing, none extra (no other operation here runs a CLI), each ended
+      // completed with its own prompt, and each host's calls under that host's instance.
+      const stored = await pgRows<{ id: string; correlation_id: string; owner: string }>(
+        url,
+        `SELECT id, correlation_id, owner FROM gateway.jobs WHERE id = ANY($1)`,
+        [[...jobs.keys()]],
+      );
+      expect(stored).toHaveLength(200);
+      type CallRow = {
+        correlation_id: string;
+        job_id: string;
+        status: string;
+        prompt: string;
+        instance_id: string;
+      };
+      const calls = await pollUntil(
+        () =>
+          pgRows<CallRow>(
+            url,
+            `SELECT correlation_id, job_id, status, prompt, instance_id FROM recorder.calls`,
+          ),
+        (rows) => rows.every((r) => r.status !== "started"),
+        5000,
+      );
+      expect(calls).toHaveLength(200);
+      const byCorrelation = new Map<string, CallRow[]>();
+      for (const c of calls)
+        byCorrelation.set(c.correlation_id, [...(byCorrelation.get(c.correlation_id) ?? []), c]);
+      const instanceOf = new Map<string, Set<string>>(); // host -> recorder instances
+      for (const job of stored) {
+        const rows = byCorrelation.get(job.correlation_id) ?? [];
+        expect(rows, `job ${job.id}`).toHaveLength(1);
+        expect(rows[0]).toMatchObject({
+          job_id: job.id,
+          status: "completed",
+          prompt: jobs.get(job.id),
+        });
+        instanceOf.set(
+          job.owner,
+          (instanceOf.get(job.owner) ?? new Set()).add(rows[0]!.instance_id),
+        );
+      }
+      expect([...instanceOf.keys()].sort()).toEqual(["host-a", "host-b"]);
+      const [ofA, ofB] = [[...instanceOf.get("host-a")!], [...instanceOf.get("host-b")!]];
+      expect(ofA).toHaveLength(1);
+      expect(ofB).toHaveLength(1);
+      expect(ofA[0]).not.toBe(ofB[0]);
     }, 90_000);
 
     it("a job started on A is listed, read, paged and cancelled from B; it stops within 3 s", async () => {
@@ -310,8 +375,12 @@ describe.runIf(BACKENDS.includes("postgres"))(
       const cliOfA = await cliPidOf("a's job before the kill");
       const cliOfB = await cliPidOf("b's job during the kill");
       expect((await waitForJob(b, onA, { until: (s) => s === "running" })).status).toBe("running");
+      const [startedOnA] = await recordedCalls(url, onA);
+      expect(startedOnA!.status).toBe("started");
       const killed = Date.now();
       process.kill(a.pid, "SIGKILL");
+      // Not marked before A's lease could have run out.
+      expect((await recordedCalls(url, onA))[0]!.status).toBe("started");
       const status = await waitForJob(b, onA, { ms: LEASE_MS * 4 + 2000, everyMs: 100 });
       expect(status.status).toBe("interrupted");
       expect(status.error.category).toBe("interrupted");
@@ -319,11 +388,59 @@ describe.runIf(BACKENDS.includes("postgres"))(
       expect(Date.now() - killed).toBeGreaterThanOrEqual(LEASE_MS - LEASE_MS / 4 - 100);
       expect(b.stderr()).toContain(`job ${onA} (codex) was interrupted`);
       expect(await survivors([cliOfA], 3000)).toEqual([]);
+      // A's call in the flight recorder ends interrupted too (B's recorder sweeps lapsed leases).
+      const recordedA = await pollUntil(
+        () => recordedCalls(url, onA),
+        (rows) => rows[0]?.status !== "started",
+        LEASE_MS * 2 + 2000,
+      );
+      expect(recordedA).toEqual([
+        {
+          status: "interrupted",
+          instance_id: startedOnA!.instance_id,
+          error_message: expect.stringContaining("ended before the call finished"),
+        },
+      ]);
       const mine = sc(await b.call("llm_job_status", { jobId: onB }));
       expect(mine.status).toBe("running");
+      expect((await recordedCalls(url, onB)).map((r) => r.status)).toEqual(["started"]);
       expect(alive(cliOfB)).toBe(true);
       expect(sc(await b.call("llm_job_cancel", { jobId: onB })).status).toBe("running");
       expect((await waitForJob(b, onB, { ms: 3000 })).status).toBe("canceled");
+    });
+
+    it("a gateway that only connects reaps a dead host's jobs within the lease", async () => {
+      // A database of their own: no host that gets calls is there to reap.
+      const db = await freshPgDatabase();
+      const idle = await startHost("host-idle", { LLM_GATEWAY_DATABASE_URL: db });
+      const doomed = await startHost("host-doomed", { LLM_GATEWAY_DATABASE_URL: db });
+      const { jobId } = sc(
+        await doomed.call("codex_request_async", { prompt: "[[fake:hang]] the doomed host's job" }),
+      );
+      const cli = await cliPidOf("the doomed host's job");
+      expect((await waitForJob(doomed, jobId, { until: (s) => s === "running" })).status).toBe(
+        "running",
+      );
+      const killed = Date.now();
+      process.kill(doomed.pid, "SIGKILL");
+      const jobStatus = () =>
+        pgRows<{ status: string }>(db, `SELECT status FROM gateway.jobs WHERE id = $1`, [jobId]);
+      const ended = await pollUntil(
+        jobStatus,
+        (rows) => rows[0]?.status !== "running",
+        LEASE_MS * 4 + 2000,
+      );
+      expect(ended).toEqual([{ status: "interrupted" }]);
+      expect(Date.now() - killed).toBeGreaterThanOrEqual(LEASE_MS - LEASE_MS / 4 - 100);
+      expect(Date.now() - killed).toBeLessThan(LEASE_MS * 4 + 2000);
+      expect(idle.stderr()).toContain(`job ${jobId} (codex) was interrupted`);
+      expect(await survivors([cli], 3000)).toEqual([]);
+      const recorded = await pollUntil(
+        () => recordedCalls(db, jobId),
+        (rows) => rows[0]?.status !== "started",
+        LEASE_MS * 2 + 2000,
+      );
+      expect(recorded.map((r) => r.status)).toEqual(["interrupted"]);
     });
   },
 );

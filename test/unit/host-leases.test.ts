@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hostIdFromEnv } from "../../src/host.js";
-import { isDeadInstance, onThisMachine } from "../../src/jobs/peer-check.js";
+import { isDeadInstance, needsGatewayAtStart, onThisMachine } from "../../src/jobs/peer-check.js";
 import { anySessionFileExists } from "../../src/session-files.js";
 import { JobStore } from "../../src/store/jobs.js";
 import { openGatewayStore } from "../../src/store/open.js";
@@ -97,6 +97,18 @@ describe("liveness rules", () => {
     expect(onThisMachine({ bootId: "b2" }, { bootId: "b1" }, true)).toBe(false);
     expect(onThisMachine({ bootId: null }, { bootId: "b1" }, true)).toBe(false);
     expect(onThisMachine({ bootId: null }, { bootId: "b1" }, false)).toBe(true);
+  });
+
+  it("the gateway loads at start on PostgreSQL (it must reap), on SQLite only for a dead peer", async () => {
+    const home = scratch(); // no gateway.db: nothing left behind on SQLite
+    expect(await needsGatewayAtStart({}, home)).toBe(false);
+    expect(await needsGatewayAtStart({ LLM_GATEWAY_DATABASE_URL: " " }, home)).toBe(false);
+    expect(await needsGatewayAtStart({ LLM_GATEWAY_DATABASE_URL: "postgres://h/db" }, home)).toBe(
+      true,
+    );
+    expect(await needsGatewayAtStart({ LLM_GATEWAY_DATABASE_URL: "env" }, home)).toBe(true);
+    // Invalid: the gateway loads and reports it as a start does.
+    expect(await needsGatewayAtStart({ LLM_GATEWAY_DATABASE_URL: "mysql://h" }, home)).toBe(true);
   });
 
   it("LLM_GATEWAY_HOST_ID is checked, naming the variable", () => {
