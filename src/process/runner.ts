@@ -243,12 +243,24 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
           void child.exited.then((result) => {
             exit = result;
             if (openPipes === 0) finish();
-            // Grandchildren may hold the pipes open: stop waiting for them after a while (not
-            // counting the time the pipes were not read).
+            // Grandchildren may hold the pipes open: stop waiting once the pipes, while read,
+            // were quiet for PIPE_DRAIN_MS (one that keeps writing meets the timeout or the cap).
+            // Counted from the exit, the wait lost the last lines of CLIs whose output was held
+            // back or behind a blocked event loop (docs/POSTGRES.md).
             else {
+              const exitedAt = performance.now();
+              const quietFor = () => performance.now() - Math.max(lastActivity, exitedAt);
+              // Judged after the next poll of the pipes: the timer can come due in the turn of
+              // the loop that resumed them, before what they hold was read.
               const drained = () =>
-                paused ? void paused.then(later) : openPipes === 0 || finish();
-              const later = () => timers.push(setTimeout(drained, PIPE_DRAIN_MS).unref());
+                setImmediate(() => {
+                  if (finished || openPipes === 0) return;
+                  if (paused) void paused.then(later);
+                  else if (quietFor() >= PIPE_DRAIN_MS) finish();
+                  else later();
+                });
+              const later = () =>
+                timers.push(setTimeout(drained, PIPE_DRAIN_MS - quietFor()).unref());
               later();
             }
           });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Spawner } from "../../src/process/spawner.js";
 import { survivors } from "../helpers/gateway.js";
 
 // The built modules: the helper process runs dist/process/spawner-main.js.
@@ -68,6 +69,45 @@ describe("HelperSpawner (CLIs started by a helper process, their pipes handed ba
       expect(await survivors([grandchild])).toEqual([]);
     },
   );
+
+  it("reads the last line a CLI wrote before it exited, though its output was held back and the event loop blocked for most of the wait after the exit", async () => {
+    // 150 KB, then the closing line, then the CLI exits: part of it is still unread in the pipe
+    // (held back by backpressure) when the exit is reported.
+    const last = '{"type":"turn.completed"}\n';
+    const script = `process.stdout.write("x".repeat(150_000) + "\\n" + ${JSON.stringify(last)})`;
+    let exited!: () => void;
+    const exitSeen = new Promise<void>((r) => (exited = r));
+    const noting: Spawner = {
+      async spawn(request) {
+        const started = await spawner.spawn(request);
+        return { ...started, exited: started.exited.then((exit) => (exited(), exit)) };
+      },
+    };
+    let waits = 0;
+    // The store catches up 900 ms after the exit, and the event loop is then blocked for 300 ms
+    // outside its timers phase, as by MCP calls answered with synchronous PostgreSQL statements:
+    // the timers that come due meanwhile run at the end of that turn of the loop, before the
+    // pipe is polled again.
+    const catchUp = () =>
+      new Promise<void>((r) =>
+        setTimeout(
+          () =>
+            setImmediate(() => {
+              r();
+              const until = performance.now() + 300;
+              while (performance.now() < until);
+            }),
+          900,
+        ),
+      );
+    const out = await node(script, {
+      spawner: noting,
+      backpressure: () => (waits++ === 0 ? exitSeen.then(catchUp) : undefined),
+    });
+    expect(waits).toBeGreaterThanOrEqual(1);
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toBe("x".repeat(150_000) + "\n" + last);
+  });
 
   it("runs many at once", async () => {
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => node(`console.log(${i})`)));

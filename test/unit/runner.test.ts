@@ -152,6 +152,17 @@ describe("runProcess", () => {
     },
   );
 
+  it("stops waiting for the pipes about 1 s after the exit when a grandchild holds them open, silent", async () => {
+    const started = Date.now();
+    const out = await run(
+      "require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'inherit' }).unref(); console.log('done')",
+    );
+    expect(out.stdout).toBe("done\n");
+    expect(out.exitCode).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it("stops a run when its signal aborts", async () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 200);
