@@ -7,78 +7,24 @@ import type { LineVerdict } from "../providers/types.js";
 import { findLargeStrings, slicePieces } from "./json-strings.js";
 import { keepLargeText, LargeText, placeholderJson, releaseLargeText } from "./large-text.js";
 import { killGroup } from "./liveness.js";
-import { spawnHere, type Exit, type Spawner } from "./spawner.js";
+import {
+  LARGE_STRING_BYTES,
+  LINE_HEAD_BYTES,
+  NOTED_LINE_BYTES,
+  type RunOutcome,
+  type RunSpec,
+  type StopReason,
+} from "./run-spec.js";
+import { spawnHere, type Exit } from "./spawner.js";
 
-/** One CLI run. Every CLI runs through here; only the Spawner it uses starts processes. */
-export interface RunSpec {
-  command: string;
-  args: readonly string[];
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  /** Written to stdin, which is then closed. Without it stdin is /dev/null (codex reads it to EOF). */
-  stdin?: string;
-  /** Capture stdout through a file instead of a pipe (gemini loses the tail of a piped stdout). */
-  stdoutToFile?: boolean;
-  timeoutMs?: number;
-  /** Stop the run when neither stdout nor stderr grew for this long. */
-  idleTimeoutMs?: number;
-  maxOutputBytes: number;
-  killGraceMs: number;
-  signal?: AbortSignal;
-  /** Who starts the process; by default this thread. */
-  spawner?: Spawner;
-  /** Called with each piece of output as it arrives, as bytes (storage decodes them elsewhere). */
-  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
-  /**
-   * Asked after each piece of output: a promise means "wait": the output is not read (the CLI
-   * blocks on its writes) until it resolves. Keeps a slow store from queueing up the output.
-   */
-  backpressure?: () => Promise<void> | undefined;
-  /** Called with each complete stdout line of at most NOTED_LINE_BYTES, as bytes without the newline. */
-  onStdoutLine?: (line: Buffer) => void;
-  /**
-   * What the outcome keeps of each stdout line, judged from the line's first LINE_HEAD_BYTES: all
-   * of it, nothing, or a shorter line that parses the same. Output nobody parses (tool results,
-   * command output) is then neither decoded nor held in memory.
-   */
-  retainStdoutLine?: (head: string) => LineVerdict;
-  /** Called once the process is running, with its pid (also its process group id). */
-  onSpawn?: (pid: number) => void;
-  /**
-   * Keep the large string values of JSON lines as bytes (process/large-text.ts): the outcome's
-   * stdout then has placeholders in their place, and `largeTexts` names them. For a reply that is
-   * written from those bytes; whoever reads the text otherwise expands it.
-   */
-  keepLargeStrings?: boolean;
-}
-
-/** String values of at least this many bytes are kept as bytes (keepLargeStrings). */
-export const LARGE_STRING_BYTES = 256 * 1024;
-
-/** How much of a stdout line retainStdoutLine sees. */
-export const LINE_HEAD_BYTES = 256;
-/** Longer stdout lines are not passed to onStdoutLine (joining their pieces would cost a copy). */
-export const NOTED_LINE_BYTES = 64 * 1024;
-
-export type StopReason = "timeout" | "idle_timeout" | "output_overflow" | "canceled";
-
-export interface RunOutcome {
-  /** The stdout lines retainStdoutLine kept, decoded (all of stdout without one). */
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  durationMs: number;
-  /** Why the gateway stopped the process, when it did. */
-  stopped?: StopReason;
-  /** Bytes of stdout plus stderr read, and of those the bytes kept (at most maxOutputBytes). */
-  outputBytes: number;
-  keptBytes: number;
-  /** Set when the process could not be started at all (ENOENT, EACCES, ...). */
-  spawnError?: NodeJS.ErrnoException;
-  /** The ids of the large texts kept for stdout's placeholders (keepLargeStrings). */
-  largeTexts?: number[];
-}
+export {
+  LARGE_STRING_BYTES,
+  LINE_HEAD_BYTES,
+  NOTED_LINE_BYTES,
+  type RunOutcome,
+  type RunSpec,
+  type StopReason,
+} from "./run-spec.js";
 
 /** What a run stopped at the output cap keeps for parsing: the start of stdout, the end of stderr (bytes, characters). */
 const OVERFLOW_KEPT = 256 * 1024;
@@ -86,8 +32,10 @@ const OVERFLOW_KEPT = 256 * 1024;
 const FILE_READ_BYTES = 64 * 1024;
 /** How often a file-backed stdout is read for new output. */
 const FILE_POLL_MS = 100;
-/** After the process exits, how long to wait for its pipes to close (grandchildren may hold them). */
+/** After the process exits, how long its pipes, while read, may stay quiet before the run ends (grandchildren may hold them). */
 const PIPE_DRAIN_MS = 1000;
+/** ...and how long, at most, a grandchild that keeps writing may hold the run open after the exit. */
+const PIPE_DRAIN_MAX_MS = 30_000;
 
 export function runProcess(spec: RunSpec): Promise<RunOutcome> {
   return new Promise((resolve) => {
@@ -244,7 +192,7 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
             exit = result;
             if (openPipes === 0) finish();
             // Grandchildren may hold the pipes open: stop waiting once the pipes, while read,
-            // were quiet for PIPE_DRAIN_MS (one that keeps writing meets the timeout or the cap).
+            // were quiet for PIPE_DRAIN_MS (one that keeps writing: at most PIPE_DRAIN_MAX_MS).
             // Counted from the exit, the wait lost the last lines of CLIs whose output was held
             // back or behind a blocked event loop (docs/POSTGRES.md).
             else {
@@ -256,7 +204,11 @@ export function runProcess(spec: RunSpec): Promise<RunOutcome> {
                 setImmediate(() => {
                   if (finished || openPipes === 0) return;
                   if (paused) void paused.then(later);
-                  else if (quietFor() >= PIPE_DRAIN_MS) finish();
+                  else if (
+                    quietFor() >= PIPE_DRAIN_MS ||
+                    performance.now() - exitedAt >= PIPE_DRAIN_MAX_MS
+                  )
+                    finish();
                   else later();
                 });
               const later = () =>
