@@ -13,6 +13,7 @@ import {
   textOf,
   waitForJob,
   type StartedGateway,
+  testDatabaseFor,
 } from "../helpers/gateway.js";
 
 let lane: FakeLane;
@@ -103,7 +104,13 @@ describe("consult", () => {
       process.execPath,
       [MAIN, "logs", "show", result.consultationId, "--json"],
       {
-        env: { ...process.env, HOME: gw.home, LLM_GATEWAY_HOME: join(gw.home, ".llm-cli-gateway") },
+        env: {
+          ...process.env,
+          HOME: gw.home,
+          LLM_GATEWAY_HOME: join(gw.home, ".llm-cli-gateway"),
+          // The PostgreSQL pass: the record is in this home's database, not logs.db.
+          ...(await testDatabaseFor(gw.home)),
+        },
       },
     ).toString();
     const rows = JSON.parse(out) as Record<string, unknown>[];

@@ -266,27 +266,31 @@ describe("who asked", () => {
 });
 
 describe("stdio beside it", () => {
-  it("records no token for a stdio client's call", async () => {
-    const { startGateway } = await import("../helpers/gateway.js");
-    const gw = await startGateway({}, { home: lane.home });
-    try {
-      const r = await gw.call("claude_request", {
-        prompt: "x",
-        correlationId: "stdio-who-1",
-        sessionId: "no-such-session",
-      });
-      expect(r.isError).toBe(true);
-    } finally {
-      await gw.close();
-    }
-    const Database = (await import("better-sqlite3")).default;
-    const db = new Database(`${lane.home}/.llm-cli-gateway/logs.db`, { readonly: true });
-    const row = db
-      .prepare(`SELECT status, client_token FROM calls WHERE correlation_id = 'stdio-who-1'`)
-      .get();
-    db.close();
-    expect(row).toEqual({ status: "rejected", client_token: null });
-  });
+  // It reads logs.db; on the PostgreSQL pass the record is in the database (recorder tests cover it).
+  it.skipIf(process.env.LLM_GATEWAY_TEST_BACKEND === "postgres")(
+    "records no token for a stdio client's call",
+    async () => {
+      const { startGateway } = await import("../helpers/gateway.js");
+      const gw = await startGateway({}, { home: lane.home });
+      try {
+        const r = await gw.call("claude_request", {
+          prompt: "x",
+          correlationId: "stdio-who-1",
+          sessionId: "no-such-session",
+        });
+        expect(r.isError).toBe(true);
+      } finally {
+        await gw.close();
+      }
+      const Database = (await import("better-sqlite3")).default;
+      const db = new Database(`${lane.home}/.llm-cli-gateway/logs.db`, { readonly: true });
+      const row = db
+        .prepare(`SELECT status, client_token FROM calls WHERE correlation_id = 'stdio-who-1'`)
+        .get();
+      db.close();
+      expect(row).toEqual({ status: "rejected", client_token: null });
+    },
+  );
 });
 
 describe("a token's concurrency limit", () => {

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeLane, type FakeLane } from "../helpers/fake-lane.js";
 import { sc, textOf, type StartedGateway } from "../helpers/gateway.js";
@@ -240,6 +240,7 @@ describe("sessions outlive the gateway process", () => {
   it("imports a sessions.json of the seed's format once", async () => {
     const other = await lane.startAnother(); // same home: write the legacy file, then start again
     const file = join(other.home, ".llm-cli-gateway", "sessions.json");
+    mkdirSync(dirname(file), { recursive: true }); // on PostgreSQL no gateway.db made it
     writeFileSync(
       file,
       JSON.stringify({
