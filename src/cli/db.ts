@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
+import type { PostgresSettings } from "../store/database-config.js";
+import { stdio, type CommandIo } from "./io.js";
 import { copyRecorderToPostgres } from "../recorder/copy.js";
 import { openRecorderDb } from "../recorder/store.js";
 import { copyGatewayToPostgres } from "../store/copy.js";
@@ -17,17 +19,12 @@ export const DB_USAGE = `Usage: llm-cli-gateway db copy [--from DIR] [--logs PAT
   --logs PATH   the logs.db to copy, when it is elsewhere (default: DIR/logs.db)
 `;
 
-interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-const stdio: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
-
 /** `db copy`: exit 0 when everything found was copied, 1 when a copy failed, 2 on bad usage. */
-export function runDbCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io = stdio): number {
+export function runDbCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CommandIo = stdio,
+): number {
   const usage = (message: string) => {
     io.stderr(`llm-cli-gateway db: ${message}\n\n${DB_USAGE}`);
     return 2;
@@ -83,9 +80,7 @@ export function runDbCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io = st
   return 0;
 }
 
-type Settings = NonNullable<ReturnType<typeof loadConfig>["postgres"]>;
-
-function copyGateway(file: string, postgres: Settings): Record<string, number> {
+function copyGateway(file: string, postgres: PostgresSettings): Record<string, number> {
   // Opening brings an older file to the current schema first, as a gateway's start would.
   return withBoth(
     openGatewayStore({ sqlite: file }, "copy") as SqliteDb,
@@ -94,7 +89,7 @@ function copyGateway(file: string, postgres: Settings): Record<string, number> {
   );
 }
 
-function copyRecorder(file: string, postgres: Settings): Record<string, number> {
+function copyRecorder(file: string, postgres: PostgresSettings): Record<string, number> {
   return withBoth(
     openRecorderDb({ sqlite: file }) as SqliteDb,
     () => openRecorderDb({ postgres }),

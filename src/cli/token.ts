@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "../approval/policy.js";
 import { loadConfig } from "../config.js";
+import { stdio, type CommandIo } from "./io.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
 import { gatewayLocation, openGatewayStore } from "../store/open.js";
 import { TOKEN_NAME, TokenStore, type TokenRecord } from "../store/tokens.js";
@@ -16,21 +17,11 @@ export const TOKEN_USAGE = `Usage:
   llm-cli-gateway token revoke NAME       refused from the next request on, also by a running gateway
 `;
 
-export interface TokenIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: TokenIo = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-};
-
 /** `llm-cli-gateway token ...`; returns the exit code (2: usage error, 1: failure). */
 export function runTokenCommand(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-  io: TokenIo = defaultIo,
+  io: CommandIo = stdio,
 ): number {
   const usage = (message: string) => {
     io.stderr(`llm-cli-gateway token: ${message}\n\n${TOKEN_USAGE}`);
