@@ -163,7 +163,7 @@ export class JobManager {
       owner: this.instanceId,
       parentId: spec.parentId,
     });
-    if (this.hasSlot(spec.cli)) this.launch(job);
+    if (this.hasSlot(spec.cli)) this.launch(job, true);
     else this.queue.push(job);
     return settled;
   }
@@ -227,11 +227,12 @@ export class JobManager {
     return sameCli < this.o.limits.maxPerCli;
   }
 
-  private launch(job: Job): void {
+  /** `justAdded`: stored in this turn, so nobody can have cancelled it yet. */
+  private launch(job: Job, justAdded = false): void {
     this.running.set(job.id, job);
     try {
       // Another gateway process may have cancelled it while it waited here.
-      if (this.o.store.get(job.id)?.cancelRequested)
+      if (!justAdded && this.o.store.get(job.id)?.cancelRequested)
         this.settle(job, canceledBeforeStart(job), "canceled");
       else void this.execute(job).catch((err: unknown) => this.storeFailed(job, err));
     } catch (err) {
