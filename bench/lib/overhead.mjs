@@ -1,8 +1,10 @@
 // Overhead per request: claude_request, codex_request and gemini_request through the gateway and
-// through the floor server, against the fake CLI answering in 0 ms and in 50 ms, each paired with a
-// direct spawn of the same fake with the same arguments in the same round. Variants alternate.
+// through the floor server, against the fake CLI answering in 0 ms and in 50 ms and against the canned
+// CLIs, each paired with a direct spawn of the same CLI with the same arguments in the same round.
+// Variants alternate.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { cannedBin, cannedPrompt } from "./canned-cli.mjs";
 import { spawnDirect } from "./direct.mjs";
 import { memoryOf } from "./proc.mjs";
 import { RpcServer, resultText } from "./rpc.mjs";
@@ -50,10 +52,32 @@ export async function gatewayArgs() {
   return gatewayArgsCache;
 }
 
-export async function overheadSuite({ rounds, warmup, latencies }) {
-  const bin = fakeBin();
+/**
+ * `latencies`: the fake CLI answering after each of these ms; `canned`: also the canned CLIs
+ * (canned-cli.mjs), whose case has latencyMs "canned".
+ */
+export async function overheadSuite({ rounds, warmup, latencies, canned = true }) {
   const { args, floorEnv } = await gatewayArgs();
-  const floorArgs = await captureArgs("floor", bin, floorEnv);
+  const floorArgs = await captureArgs("floor", fakeBin(), floorEnv);
+  const fake = await measure(fakeBin(), latencies, { rounds, warmup, args, floorEnv });
+  const cases = [...fake.cases];
+  if (canned) {
+    const run = await measure(cannedBin(args), ["canned"], { rounds, warmup, args, floorEnv });
+    cases.push(...run.cases);
+  }
+  return {
+    rounds,
+    warmup,
+    args,
+    floorArgs,
+    sameArgs: JSON.stringify(args) === JSON.stringify(floorArgs),
+    rssAfterWorkKb: fake.rssAfterWorkKb,
+    cases,
+  };
+}
+
+/** Interleaved rounds of direct spawn, gateway and floor for each CLI at each latency. */
+async function measure(bin, latencies, { rounds, warmup, args, floorEnv }) {
   const box = sandbox(bin);
   const servers = {
     gateway: startServer("gateway", box),
@@ -67,7 +91,7 @@ export async function overheadSuite({ rounds, warmup, latencies }) {
     for (const cli of CLIS) cases.push({ cli, latencyMs, direct: [], gateway: [], floor: [] });
 
   const once = async (variant, c) => {
-    const p = prompt(c.cli, c.latencyMs);
+    const p = c.latencyMs === "canned" ? cannedPrompt(c.cli) : prompt(c.cli, c.latencyMs);
     if (variant === "direct") {
       return (await spawnDirect(c.cli, args[c.cli], { prompt: p, env: box.env, cwd: box.work })).ms;
     }
@@ -91,11 +115,6 @@ export async function overheadSuite({ rounds, warmup, latencies }) {
   await servers.gateway.close();
   await servers.floor.close();
   return {
-    rounds,
-    warmup,
-    args,
-    floorArgs,
-    sameArgs: JSON.stringify(args) === JSON.stringify(floorArgs),
     rssAfterWorkKb: {
       gateway: afterWork.gateway.rssKb,
       floor: afterWork.floor.rssKb,
