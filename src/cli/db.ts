@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import type { PostgresSettings } from "../store/database-config.js";
-import { stdio, type CommandIo } from "./io.js";
+import { parseSubcommand, stdio, usageError, type CommandIo } from "./io.js";
 import { copyRecorderToPostgres } from "../recorder/copy.js";
 import { openRecorderDb } from "../recorder/store.js";
 import { copyGatewayToPostgres } from "../store/copy.js";
@@ -25,13 +25,10 @@ export function runDbCommand(
   env: NodeJS.ProcessEnv,
   io: CommandIo = stdio,
 ): number {
-  const usage = (message: string) => {
-    io.stderr(`llm-cli-gateway db: ${message}\n\n${DB_USAGE}`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const command = { name: "db", usage: DB_USAGE };
+  const usage = usageError(command, io);
+  const parsed = parseSubcommand(command, io, () =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -39,15 +36,10 @@ export function runDbCommand(
         logs: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
+    }),
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(DB_USAGE);
-    return 0;
-  }
   if (positionals[0] !== "copy" || positionals.length > 1)
     return usage(positionals.length ? `unknown action "${positionals.join(" ")}"` : "copy?");
   const config = loadConfig(env);

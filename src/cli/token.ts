@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { APPROVAL_POLICIES, type ApprovalPolicy } from "../approval/policy.js";
 import { loadConfig } from "../config.js";
-import { stdio, type CommandIo } from "./io.js";
+import { parseSubcommand, stdio, usageError, type CommandIo } from "./io.js";
 import { CLI_NAMES, type CliName } from "../providers/types.js";
 import { gatewayLocation, openGatewayStore } from "../store/open.js";
 import { TOKEN_NAME, TokenStore, type TokenRecord } from "../store/tokens.js";
@@ -23,13 +23,10 @@ export function runTokenCommand(
   env: NodeJS.ProcessEnv = process.env,
   io: CommandIo = stdio,
 ): number {
-  const usage = (message: string) => {
-    io.stderr(`llm-cli-gateway token: ${message}\n\n${TOKEN_USAGE}`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const command = { name: "token", usage: TOKEN_USAGE };
+  const usage = usageError(command, io);
+  const parsed = parseSubcommand(command, io, () =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -40,19 +37,12 @@ export function runTokenCommand(
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
+    }),
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const [action, ...rest] = positionals;
-  if (values.help || action === undefined) {
-    if (values.help) {
-      io.stdout(TOKEN_USAGE);
-      return 0;
-    }
-    return usage("create, list or revoke?");
-  }
+  if (action === undefined) return usage("create, list or revoke?");
   const config = loadConfig(env);
   const open = () => {
     const db = openGatewayStore(gatewayLocation(config), "token");
