@@ -11,7 +11,7 @@ import type { AnyCliRequest, CliRequest, GatewayResult, PreparedRequest } from "
 import type { Resilience } from "../resilience.js";
 import { recordSessionRun } from "../session-plan.js";
 import type { JobKind } from "../store/jobs.js";
-import type { CallId, Recorder } from "../recorder/writer.js";
+import type { Recorder } from "../recorder/writer.js";
 import type { SessionStore } from "../store/sessions.js";
 import { prepare } from "./prepare.js";
 import { finishRow, rejectedRow, startRow } from "./record.js";
@@ -68,7 +68,7 @@ interface Admitted {
  *   1. approve  approval/service.ts: legacy or mcp_managed; may narrow the options, or refuse
  *   2. prepare  prepare.ts: validate, the session (session-plan.ts), the CLI's invocation
  *   3. admit    the CLI's circuit breaker (resilience.ts), then a slot or a queue place (jobs/)
- *   4. record   the flight recorder's row (record.ts), written once the CLI is starting
+ *   4. record   the flight recorder's row (record.ts)
  *   5. run      once a slot is free (jobs/manager.ts): the retry and breaker policies over
  *               attempts; each attempt one CLI process (run.ts) and its session update
  *   6. record   the row finished with the result and how the job ended
@@ -97,7 +97,7 @@ export class Pipeline {
     }
     const { reviewed, prepared, jobId } = admitted;
     const { recorder, resilience } = this.d;
-    const startedRow = {
+    const callId = recorder.start({
       ...startRow({
         prepared,
         reviewed,
@@ -106,12 +106,7 @@ export class Pipeline {
         breakerState: resilience.status(cli).state,
       }),
       clientToken: this.d.clientToken?.(),
-    };
-    // Written on the next turn of the event loop, once the CLI's start is on its way: the row's
-    // fraction of a millisecond (a round trip on PostgreSQL) is not between request and CLI.
-    const callId = new Promise<CallId>((resolve) =>
-      setImmediate(() => resolve(recorder.start(startedRow))),
-    );
+    });
     // Reported with the result: the approval decision and the MCP servers requested/enabled/missing.
     const extras = {
       ...(reviewed.approval ? { approval: reviewed.approval } : {}),
@@ -136,8 +131,8 @@ export class Pipeline {
       }),
       failed: (category, message) => ({ ...failedResult(prepared, category, message), ...extras }),
     });
-    const done = settled.then(async ({ result, status }) => {
-      recorder.finish(await callId, finishRow(result, status));
+    const done = settled.then(({ result, status }) => {
+      recorder.finish(callId, finishRow(result, status));
       return result;
     });
     return { id: jobId, correlationId, done };
